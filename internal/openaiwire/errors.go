@@ -1,0 +1,117 @@
+package openaiwire
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/sovereign-gateway/sovereign/internal/llm"
+)
+
+// EncodeError renders e as OpenAI's error JSON.
+func EncodeError(e *llm.Error) []byte {
+	o := ErrorObject{Message: e.Message, Type: e.Type}
+	if e.Param != "" {
+		o.Param = &e.Param
+	}
+	if e.Code != "" {
+		o.Code = &e.Code
+	}
+	b, _ := json.Marshal(ErrorBody{Error: o})
+	return b
+}
+
+// UpstreamError turns an upstream's error answer into an *llm.Error for the caller. It accepts
+// OpenAI's envelope, llama.cpp's (numeric code), and the plain {"error":"text"} of Ollama and
+// others. The upstream's message is passed on; the status is mapped so that the caller's SDK
+// reacts correctly: the gateway's own credentials being refused is a 502, not the caller's 401.
+func UpstreamError(provider string, status int, body []byte) *llm.Error {
+	msg, typ, code, param := parseErrorBody(body)
+	if msg == "" {
+		msg = strings.TrimSpace(http.StatusText(status))
+	}
+	e := &llm.Error{Type: typ, Code: code, Param: param}
+	switch {
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		e.Status, e.Type, e.Code = http.StatusBadGateway, llm.TypeUpstream, llm.CodeUpstreamAuth
+		e.Message = fmt.Sprintf("provider %q refused the gateway's credentials (HTTP %d: %s); check its API key in the gateway's configuration", provider, status, msg)
+		return e
+	case status == http.StatusTooManyRequests:
+		e.Status, e.Type = status, llm.TypeRateLimit
+		if e.Code == "" {
+			e.Code = llm.CodeRateLimited
+		}
+		e.Retryable = true
+	case status == http.StatusNotFound:
+		e.Status = status
+		if e.Type == "" {
+			e.Type = llm.TypeInvalidRequest
+		}
+	case status == http.StatusRequestTimeout || status == http.StatusGatewayTimeout:
+		e.Status, e.Type, e.Code, e.Retryable = http.StatusGatewayTimeout, llm.TypeTimeout, llm.CodeUpstreamTimeout, true
+	case status >= 500:
+		e.Status, e.Type, e.Code, e.Retryable = http.StatusBadGateway, llm.TypeUpstream, llm.CodeUpstreamError, true
+	case status >= 400:
+		e.Status = status
+		if status == http.StatusRequestEntityTooLarge || status == http.StatusUnprocessableEntity || status == http.StatusConflict {
+			e.Status = http.StatusBadRequest
+		}
+		if e.Type == "" {
+			e.Type = llm.TypeInvalidRequest
+		}
+	default:
+		e.Status, e.Type, e.Code = http.StatusBadGateway, llm.TypeUpstream, llm.CodeUpstreamBadResponse
+	}
+	e.Message = fmt.Sprintf("provider %q answered HTTP %d: %s", provider, status, msg)
+	return e
+}
+
+func parseErrorBody(body []byte) (msg, typ, code, param string) {
+	var env struct {
+		Error json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal(body, &env) == nil && len(env.Error) > 0 {
+		var s string
+		if json.Unmarshal(env.Error, &s) == nil {
+			return s, "", "", ""
+		}
+		var o struct {
+			Message string          `json:"message"`
+			Type    string          `json:"type"`
+			Code    json.RawMessage `json:"code"`
+			Param   *string         `json:"param"`
+		}
+		if json.Unmarshal(env.Error, &o) == nil {
+			var c string
+			if json.Unmarshal(o.Code, &c) != nil {
+				c = ""
+			}
+			if o.Param != nil {
+				param = *o.Param
+			}
+			return o.Message, o.Type, c, param
+		}
+	}
+	// Not JSON: keep a short, printable excerpt.
+	s := strings.TrimSpace(string(body))
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 && r != ' ' {
+			return ' '
+		}
+		return r
+	}, s)
+	return s, "", "", ""
+}
+
+// EncodeModels renders a model list.
+func EncodeModels(models []Model) []byte {
+	b, _ := json.Marshal(struct {
+		Object string  `json:"object"`
+		Data   []Model `json:"data"`
+	}{"list", models})
+	return b
+}

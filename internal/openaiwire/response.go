@@ -1,0 +1,228 @@
+package openaiwire
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/sovereign-gateway/sovereign/internal/llm"
+)
+
+// DecodeChatResponse parses an upstream chat.completion body. The body is kept as Raw so that
+// an OpenAI-format client can get it byte for byte.
+func DecodeChatResponse(body []byte) (*llm.Response, error) {
+	var w ChatResponse
+	if err := json.Unmarshal(body, &w); err != nil {
+		return nil, fmt.Errorf("decode chat.completion: %w", err)
+	}
+	if w.Object != "" && w.Object != "chat.completion" {
+		return nil, fmt.Errorf("decode chat.completion: unexpected object %q", w.Object)
+	}
+	r := &llm.Response{ID: w.ID, Model: w.Model, Created: w.Created, ServiceTier: w.ServiceTier,
+		Usage: usageToCanonical(w.Usage), Raw: body, RawFormat: llm.FormatOpenAIChat}
+	if w.SystemFingerprint != nil {
+		r.SystemFingerprint = *w.SystemFingerprint
+	}
+	r.Choices = make([]llm.Choice, len(w.Choices))
+	for i, c := range w.Choices {
+		out := &r.Choices[i]
+		out.Index = c.Index
+		if c.FinishReason != nil {
+			out.FinishReason = *c.FinishReason
+		}
+		if !isNull(c.Logprobs) {
+			out.Logprobs = c.Logprobs
+		}
+		m := &out.Message
+		m.Role = c.Message.Role
+		if m.Role == "" {
+			m.Role = llm.RoleAssistant
+		}
+		if c.Message.Content != nil {
+			m.Content = []llm.Part{llm.TextPart(*c.Message.Content)}
+		} else {
+			m.ContentNull = true
+		}
+		if c.Message.Refusal != nil {
+			m.Refusal = *c.Message.Refusal
+		}
+		m.Reasoning = c.Message.ReasoningContent
+		for _, tc := range c.Message.ToolCalls {
+			m.ToolCalls = append(m.ToolCalls, llm.ToolCall{ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
+		}
+	}
+	return r, nil
+}
+
+// EncodeChatResponse renders r as a chat.completion body. Raw upstream bytes in this format are
+// returned as they are.
+func EncodeChatResponse(r *llm.Response) ([]byte, error) {
+	if r.Raw != nil && r.RawFormat == llm.FormatOpenAIChat {
+		return r.Raw, nil
+	}
+	w := ChatResponse{ID: r.ID, Object: "chat.completion", Created: r.Created, Model: r.Model,
+		Usage: usageFromCanonical(r.Usage), ServiceTier: r.ServiceTier}
+	if r.SystemFingerprint != "" {
+		w.SystemFingerprint = &r.SystemFingerprint
+	}
+	w.Choices = make([]Choice, len(r.Choices))
+	for i := range r.Choices {
+		c := &r.Choices[i]
+		out := &w.Choices[i]
+		out.Index = c.Index
+		out.Logprobs = c.Logprobs
+		if out.Logprobs == nil {
+			out.Logprobs = json.RawMessage("null")
+		}
+		if c.FinishReason != "" {
+			fr := c.FinishReason
+			out.FinishReason = &fr
+		}
+		out.Message.Role = llm.RoleAssistant
+		if !c.Message.ContentNull || len(c.Message.Content) > 0 {
+			s := c.Message.Text()
+			out.Message.Content = &s
+		}
+		if c.Message.Refusal != "" {
+			out.Message.Refusal = &c.Message.Refusal
+		}
+		out.Message.ReasoningContent = c.Message.Reasoning
+		for _, tc := range c.Message.ToolCalls {
+			out.Message.ToolCalls = append(out.Message.ToolCalls, ToolCall{ID: tc.ID, Type: "function",
+				Function: FunctionCall{Name: tc.Name, Arguments: tc.Arguments}})
+		}
+	}
+	return json.Marshal(&w)
+}
+
+// NewChunk wraps one upstream SSE data payload as a lazily decoded chunk. Chunks that carry a
+// finish reason or usage are decoded at once, so that later stages (and the ledger) see them
+// without paying for decoding every token's chunk.
+func NewChunk(data []byte) (*llm.Chunk, error) {
+	c := llm.NewRawChunk(data, llm.FormatOpenAIChat, decodeChunk)
+	if bytes.Contains(data, []byte(`"finish_reason":"`)) || bytes.Contains(data, []byte(`"usage":{`)) ||
+		bytes.Contains(data, []byte(`"error"`)) {
+		if err := c.Decode(); err != nil {
+			return nil, err
+		}
+	} else if !json.Valid(data) {
+		return nil, fmt.Errorf("decode chat.completion.chunk: invalid JSON")
+	}
+	return c, nil
+}
+
+func decodeChunk(c *llm.Chunk) error {
+	var w Chunk
+	if err := json.Unmarshal(c.Raw, &w); err != nil {
+		return fmt.Errorf("decode chat.completion.chunk: %w", err)
+	}
+	c.ID, c.Model, c.Created, c.ServiceTier = w.ID, w.Model, w.Created, w.ServiceTier
+	if w.SystemFingerprint != nil {
+		c.SystemFingerprint = *w.SystemFingerprint
+	}
+	c.Usage = usageToCanonical(w.Usage)
+	c.Choices = make([]llm.ChunkChoice, len(w.Choices))
+	for i, ch := range w.Choices {
+		out := &c.Choices[i]
+		out.Index = ch.Index
+		if ch.FinishReason != nil {
+			out.FinishReason = *ch.FinishReason
+		}
+		if !isNull(ch.Logprobs) {
+			out.Logprobs = ch.Logprobs
+		}
+		d := &out.Delta
+		d.Role = ch.Delta.Role
+		if ch.Delta.Content != nil {
+			d.Content = *ch.Delta.Content
+		}
+		if ch.Delta.Refusal != nil {
+			d.Refusal = *ch.Delta.Refusal
+		}
+		d.Reasoning = ch.Delta.ReasoningContent
+		for j, tc := range ch.Delta.ToolCalls {
+			idx := j
+			if tc.Index != nil {
+				idx = *tc.Index
+			}
+			d.ToolCalls = append(d.ToolCalls, llm.ToolCallDelta{Index: idx, ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
+		}
+	}
+	return nil
+}
+
+// EncodeChunk renders c as a chat.completion.chunk payload, relaying raw bytes in this format
+// untouched.
+func EncodeChunk(c *llm.Chunk) ([]byte, error) {
+	if c.Raw != nil && c.RawFormat == llm.FormatOpenAIChat {
+		return c.Raw, nil
+	}
+	if err := c.Decode(); err != nil {
+		return nil, err
+	}
+	w := Chunk{ID: c.ID, Object: "chat.completion.chunk", Created: c.Created, Model: c.Model,
+		ServiceTier: c.ServiceTier, Usage: usageFromCanonical(c.Usage)}
+	if c.SystemFingerprint != "" {
+		w.SystemFingerprint = &c.SystemFingerprint
+	}
+	w.Choices = make([]ChunkChoice, len(c.Choices))
+	for i := range c.Choices {
+		ch := &c.Choices[i]
+		out := &w.Choices[i]
+		out.Index = ch.Index
+		out.Logprobs = ch.Logprobs
+		if ch.FinishReason != "" {
+			fr := ch.FinishReason
+			out.FinishReason = &fr
+		}
+		d := &ch.Delta
+		out.Delta.Role = d.Role
+		if d.Content != "" || (d.Role != "" && len(d.ToolCalls) == 0) {
+			s := d.Content
+			out.Delta.Content = &s
+		}
+		if d.Refusal != "" {
+			out.Delta.Refusal = &d.Refusal
+		}
+		out.Delta.ReasoningContent = d.Reasoning
+		for _, tc := range d.ToolCalls {
+			idx := tc.Index
+			t := ToolCall{Index: &idx, ID: tc.ID, Function: FunctionCall{Name: tc.Name, Arguments: tc.Arguments}}
+			if tc.ID != "" {
+				t.Type = "function"
+			}
+			out.Delta.ToolCalls = append(out.Delta.ToolCalls, t)
+		}
+	}
+	return json.Marshal(&w)
+}
+
+func usageToCanonical(u *Usage) *llm.Usage {
+	if u == nil {
+		return nil
+	}
+	out := &llm.Usage{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens, TotalTokens: u.TotalTokens}
+	if u.PromptTokensDetails != nil {
+		out.CachedInputTokens = u.PromptTokensDetails.CachedTokens
+	}
+	if u.CompletionTokensDetails != nil {
+		out.ReasoningTokens = u.CompletionTokensDetails.ReasoningTokens
+	}
+	if out.TotalTokens == 0 {
+		out.TotalTokens = out.InputTokens + out.OutputTokens
+	}
+	return out
+}
+
+func usageFromCanonical(u *llm.Usage) *Usage {
+	if u == nil {
+		return nil
+	}
+	total := u.TotalTokens
+	if total == 0 {
+		total = u.InputTokens + u.OutputTokens
+	}
+	return &Usage{PromptTokens: u.InputTokens, CompletionTokens: u.OutputTokens, TotalTokens: total,
+		PromptTokensDetails:     &PromptTokensDetails{CachedTokens: u.CachedInputTokens},
+		CompletionTokensDetails: &CompletionTokensDetails{ReasoningTokens: u.ReasoningTokens}}
+}

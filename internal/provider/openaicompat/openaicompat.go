@@ -1,0 +1,290 @@
+// Package openaicompat is the provider adapter for every service that speaks OpenAI's Chat
+// Completions API: OpenAI itself, vLLM, llama.cpp's llama-server, LM Studio, LocalAI, Groq,
+// Mistral, DeepSeek, OpenRouter and others.
+//
+// When a client also speaks Chat Completions, the upstream's bytes travel back untouched
+// (responses and stream chunks keep their Raw form), so the gateway adds no re-encoding cost.
+package openaicompat
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sovereign-gateway/sovereign/internal/llm"
+	"github.com/sovereign-gateway/sovereign/internal/openaiwire"
+	"github.com/sovereign-gateway/sovereign/internal/provider"
+	"github.com/sovereign-gateway/sovereign/internal/sse"
+)
+
+// Options configures a Client. Zero values mean the defaults named on each field.
+type Options struct {
+	// Name is the provider's name, the prefix of its models ("openai", "vllm", …). Required.
+	Name string
+	// BaseURL is the API root including its version path, e.g. https://api.openai.com/v1.
+	BaseURL string
+	// APIKey is sent as a bearer token when set.
+	APIKey string
+	// Header holds extra headers sent on every request (OpenRouter's HTTP-Referer, …).
+	Header http.Header
+	// Timeout bounds a non-streamed call and the wait for a stream's first byte; 0 means 120s.
+	Timeout time.Duration
+	// StreamIdleTimeout ends a stream whose upstream sends nothing for this long; 0 means 120s.
+	StreamIdleTimeout time.Duration
+	// Transport is the HTTP transport; nil means a new provider.NewTransport().
+	Transport http.RoundTripper
+}
+
+// Client talks to one OpenAI-compatible service.
+type Client struct {
+	name    string
+	base    string
+	header  http.Header
+	timeout time.Duration
+	idle    time.Duration
+	hc      *http.Client
+}
+
+var (
+	_ provider.Provider = (*Client)(nil)
+	_ provider.Embedder = (*Client)(nil)
+	_ provider.Lister   = (*Client)(nil)
+	_ provider.Pinger   = (*Client)(nil)
+)
+
+// New returns a client for opts.
+func New(opts Options) *Client {
+	c := &Client{name: opts.Name, base: strings.TrimRight(opts.BaseURL, "/"), header: http.Header{},
+		timeout: opts.Timeout, idle: opts.StreamIdleTimeout}
+	if c.timeout <= 0 {
+		c.timeout = 120 * time.Second
+	}
+	if c.idle <= 0 {
+		c.idle = 120 * time.Second
+	}
+	for k, v := range opts.Header {
+		c.header[k] = v
+	}
+	if opts.APIKey != "" {
+		c.header.Set("Authorization", "Bearer "+opts.APIKey)
+	}
+	t := opts.Transport
+	if t == nil {
+		t = provider.NewTransport()
+	}
+	c.hc = &http.Client{Transport: t}
+	return c
+}
+
+// Name returns the provider's name.
+func (c *Client) Name() string { return c.name }
+
+func (c *Client) decodeError(status int, body []byte) *llm.Error {
+	return openaiwire.UpstreamError(c.name, status, body)
+}
+
+// Chat sends a non-streamed request.
+func (c *Client) Chat(ctx context.Context, req *llm.Request) (*llm.Response, error) {
+	r := *req
+	r.Stream, r.IncludeUsage = false, false
+	body, err := openaiwire.EncodeChatRequest(&r, r.Model, c.name)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	resp, err := provider.Post(ctx, c.hc, c.base+"/chat/completions", c.header, body, c.name, c.decodeError)
+	if err != nil {
+		return nil, err
+	}
+	b, err := provider.ReadBody(c.name, resp)
+	if err != nil {
+		return nil, err
+	}
+	out, err := openaiwire.DecodeChatResponse(b)
+	if err != nil {
+		return nil, provider.BadResponse(c.name, err)
+	}
+	return out, nil
+}
+
+// Stream sends a streamed request.
+func (c *Client) Stream(ctx context.Context, req *llm.Request) (llm.Stream, error) {
+	r := *req
+	r.Stream = true
+	body, err := openaiwire.EncodeChatRequest(&r, r.Model, c.name)
+	if err != nil {
+		return nil, err
+	}
+	parent := ctx
+	ctx, cancel := context.WithCancel(ctx)
+	// The timeout covers the wait for response headers; after that the idle timer guards.
+	first := time.AfterFunc(c.timeout, cancel)
+	resp, err := provider.Post(ctx, c.hc, c.base+"/chat/completions", c.header, body, c.name, c.decodeError)
+	first.Stop()
+	if err != nil {
+		cancel()
+		if parent.Err() == nil && errors.Is(err, context.Canceled) {
+			return nil, provider.TransportError(c.name, context.DeadlineExceeded)
+		}
+		return nil, err
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
+		// Some servers answer a stream request with one JSON error object and status 200.
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, provider.MaxErrorBody))
+		resp.Body.Close()
+		cancel()
+		if bytes.Contains(b, []byte(`"error"`)) {
+			return nil, openaiwire.UpstreamError(c.name, http.StatusBadGateway, b)
+		}
+		return nil, provider.BadResponse(c.name, errors.New("stream answered with content type "+ct))
+	}
+	s := &stream{name: c.name, body: resp.Body, r: sse.NewReader(resp.Body), cancel: cancel}
+	s.idle = provider.NewIdleTimer(c.idle, cancel)
+	return s, nil
+}
+
+type stream struct {
+	name   string
+	body   io.ReadCloser
+	r      *sse.Reader
+	cancel context.CancelFunc
+	idle   *provider.IdleTimer
+	done   bool
+	// finished records a chunk with a finish reason, after which an end without [DONE] is
+	// still a complete answer.
+	finished bool
+}
+
+func (s *stream) Recv() (*llm.Chunk, error) {
+	if s.done {
+		return nil, io.EOF
+	}
+	for {
+		ev, err := s.r.Next()
+		s.idle.Reset()
+		if err != nil {
+			if err == io.EOF {
+				if s.finished {
+					s.done = true
+					return nil, io.EOF
+				}
+				// Cut off before any finish reason: the answer is incomplete.
+				return nil, provider.BadResponse(s.name, errors.New("stream ended before the answer finished"))
+			}
+			return nil, provider.TransportError(s.name, err)
+		}
+		data := ev.Data
+		if len(data) == 0 {
+			continue
+		}
+		if string(data) == "[DONE]" {
+			s.done = true
+			return nil, io.EOF
+		}
+		if ev.Event == "error" || bytes.HasPrefix(data, []byte(`{"error"`)) {
+			return nil, openaiwire.UpstreamError(s.name, http.StatusBadGateway, data)
+		}
+		ch, err := openaiwire.NewChunk(data)
+		if err != nil {
+			return nil, provider.BadResponse(s.name, err)
+		}
+		if ch.Decoded {
+			for _, c := range ch.Choices {
+				if c.FinishReason != "" {
+					s.finished = true
+				}
+			}
+		}
+		return ch, nil
+	}
+}
+
+func (s *stream) Close() error {
+	s.idle.Stop()
+	s.cancel()
+	return s.body.Close()
+}
+
+// Embed requests embeddings.
+func (c *Client) Embed(ctx context.Context, req *llm.EmbedRequest) (*llm.EmbedResponse, error) {
+	body, err := openaiwire.EncodeEmbeddingRequest(req, req.Model, c.name)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	resp, err := provider.Post(ctx, c.hc, c.base+"/embeddings", c.header, body, c.name, c.decodeError)
+	if err != nil {
+		return nil, err
+	}
+	b, err := provider.ReadBody(c.name, resp)
+	if err != nil {
+		return nil, err
+	}
+	out, err := openaiwire.DecodeEmbeddingResponse(b)
+	if err != nil {
+		return nil, provider.BadResponse(c.name, err)
+	}
+	return out, nil
+}
+
+// ListModels reads GET /models. It understands the extra fields that vLLM (max_model_len),
+// llama.cpp (meta.n_ctx_train), LM Studio and OpenRouter (context_length) add.
+func (c *Client) ListModels(ctx context.Context) ([]provider.ModelInfo, error) {
+	ctx, cancel := context.WithTimeout(ctx, min(c.timeout, 10*time.Second))
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/models", nil)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range c.header {
+		req.Header[k] = v
+	}
+	resp, err := provider.Do(c.hc, req, c.name, c.decodeError)
+	if err != nil {
+		return nil, err
+	}
+	b, err := provider.ReadBody(c.name, resp)
+	if err != nil {
+		return nil, err
+	}
+	var list struct {
+		Data []struct {
+			ID            string `json:"id"`
+			OwnedBy       string `json:"owned_by"`
+			MaxModelLen   int    `json:"max_model_len"`
+			ContextLength int    `json:"context_length"`
+			Meta          *struct {
+				NCtxTrain int `json:"n_ctx_train"`
+			} `json:"meta"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(b, &list); err != nil {
+		return nil, provider.BadResponse(c.name, err)
+	}
+	out := make([]provider.ModelInfo, 0, len(list.Data))
+	for _, m := range list.Data {
+		mi := provider.ModelInfo{ID: m.ID, OwnedBy: m.OwnedBy, ContextLength: max(m.MaxModelLen, m.ContextLength)}
+		if m.Meta != nil && mi.ContextLength == 0 {
+			mi.ContextLength = m.Meta.NCtxTrain
+		}
+		mi.Caps.Completion = true
+		if strings.Contains(m.ID, "embed") {
+			mi.Caps = provider.Caps{Embeddings: true}
+		}
+		out = append(out, mi)
+	}
+	return out, nil
+}
+
+// Ping checks that the service answers GET /models.
+func (c *Client) Ping(ctx context.Context) error {
+	_, err := c.ListModels(ctx)
+	return err
+}
