@@ -115,3 +115,9 @@ func EncodeModels(models []Model) []byte {
 	}{"list", models})
 	return b
 }
+
+// EncodeModel renders one model object.
+func EncodeModel(m Model) []byte {
+	b, _ := json.Marshal(m)
+	return b
+}

@@ -209,12 +209,16 @@ type Embedding struct {
 	Embedding json.RawMessage `json:"embedding"`
 }
 
-// Model is an entry of GET /v1/models.
+// Model is an entry of GET /v1/models. The fields after owned_by are the gateway's additions,
+// which SDKs ignore.
 type Model struct {
-	ID      string `json:"id"`
-	Object  string `json:"object"`
-	Created int64  `json:"created"`
-	OwnedBy string `json:"owned_by"`
+	ID            string   `json:"id"`
+	Object        string   `json:"object"`
+	Created       int64    `json:"created"`
+	OwnedBy       string   `json:"owned_by"`
+	Route         string   `json:"route,omitempty"`
+	ContextLength int      `json:"context_length,omitempty"`
+	Capabilities  []string `json:"capabilities,omitempty"`
 }
 
 // ErrorBody is OpenAI's error envelope.

@@ -38,6 +38,9 @@ type Options struct {
 	StreamIdleTimeout time.Duration
 	// Transport is the HTTP transport; nil means a new provider.NewTransport().
 	Transport http.RoundTripper
+	// Flavor names the server software when known (FlavorLlamaCPP, FlavorLMStudio), so that
+	// ListModels can read more from its own endpoints; "" for none.
+	Flavor string
 }
 
 // Client talks to one OpenAI-compatible service.
@@ -48,6 +51,7 @@ type Client struct {
 	timeout time.Duration
 	idle    time.Duration
 	hc      *http.Client
+	flavor  string
 }
 
 var (
@@ -60,7 +64,7 @@ var (
 // New returns a client for opts.
 func New(opts Options) *Client {
 	c := &Client{name: opts.Name, base: strings.TrimRight(opts.BaseURL, "/"), header: http.Header{},
-		timeout: opts.Timeout, idle: opts.StreamIdleTimeout}
+		timeout: opts.Timeout, idle: opts.StreamIdleTimeout, flavor: opts.Flavor}
 	if c.timeout <= 0 {
 		c.timeout = 120 * time.Second
 	}
@@ -280,6 +284,7 @@ func (c *Client) ListModels(ctx context.Context) ([]provider.ModelInfo, error) {
 		}
 		out = append(out, mi)
 	}
+	c.enrich(ctx, out)
 	return out, nil
 }
 

@@ -1,0 +1,262 @@
+// Package openai is the gateway's OpenAI-compatible ingress: Chat Completions (plain and
+// streamed), Embeddings and Models, in the exact wire format the official SDKs send and expect.
+// It decodes requests into canonical llm types, asks the catalog for targets, dispatches, and
+// encodes the answer back; errors come out as OpenAI error JSON with the matching HTTP status.
+package openai
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sovereign-gateway/sovereign/internal/catalog"
+	"github.com/sovereign-gateway/sovereign/internal/dispatch"
+	"github.com/sovereign-gateway/sovereign/internal/llm"
+	"github.com/sovereign-gateway/sovereign/internal/openaiwire"
+	"github.com/sovereign-gateway/sovereign/internal/sse"
+)
+
+// Response headers that explain an answer.
+const (
+	HeaderRequestID = "X-Sovereign-Request-Id"
+	HeaderRoute     = "X-Sovereign-Route"
+	HeaderModel     = "X-Sovereign-Model"
+)
+
+// Handler serves the OpenAI API.
+type Handler struct {
+	Catalog  *catalog.Catalog
+	Dispatch *dispatch.Dispatcher
+	Log      *slog.Logger
+	// MaxBody bounds a request body in bytes.
+	MaxBody int64
+	// Started is when the gateway started; models listed without a date carry it.
+	Started time.Time
+}
+
+// readBody reads a request body within the limit, answering 413 beyond it.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if r.ContentLength > h.MaxBody {
+		return nil, tooLarge(h.MaxBody)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.MaxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, tooLarge(h.MaxBody)
+		}
+		return nil, llm.InvalidRequest(llm.CodeInvalidJSON, "", "could not read the request body: the connection failed")
+	}
+	return body, nil
+}
+
+func tooLarge(limit int64) error {
+	return &llm.Error{Status: http.StatusRequestEntityTooLarge, Type: llm.TypeInvalidRequest, Code: llm.CodeBodyTooLarge,
+		Message: "request body is larger than the gateway's limit of " + humanBytes(limit) +
+			"; send less, or raise max_body_bytes in the gateway's configuration"}
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + " MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.FormatInt(n>>10, 10) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}
+
+func setRoute(w http.ResponseWriter, t catalog.Target) {
+	h := w.Header()
+	h.Set(HeaderRoute, t.Entry.Route())
+	h.Set(HeaderModel, t.Name())
+}
+
+// ChatCompletions serves POST /v1/chat/completions.
+func (h *Handler) ChatCompletions(w http.ResponseWriter, r *http.Request) error {
+	body, err := h.readBody(w, r)
+	if err != nil {
+		return err
+	}
+	req, err := openaiwire.DecodeChatRequest(body)
+	if err != nil {
+		return err
+	}
+	targets, err := h.Catalog.Resolve(req.Model, catalog.NeedOf(req))
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	if !req.Stream {
+		resp, t, err := h.Dispatch.Chat(ctx, req, targets)
+		if err != nil {
+			return err
+		}
+		out, err := openaiwire.EncodeChatResponse(resp)
+		if err != nil {
+			return err
+		}
+		setRoute(w, t)
+		writeJSON(w, http.StatusOK, out)
+		return nil
+	}
+	stream, t, err := h.Dispatch.Stream(ctx, req, targets)
+	if err != nil {
+		return err
+	}
+	defer stream.Close()
+	setRoute(w, t)
+	sse.SetHeaders(w.Header())
+	w.WriteHeader(http.StatusOK)
+	sw := sse.NewWriter(w)
+	// Send the headers now: a local engine may take seconds to load a model before its first
+	// token, and clients should know the request was accepted.
+	if err := sw.Flush(); err != nil {
+		return errClientGone
+	}
+	for {
+		ch, err := stream.Recv()
+		if err == io.EOF {
+			if err := sw.Data([]byte("[DONE]")); err != nil {
+				return errClientGone
+			}
+			return nil
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return errClientGone
+			}
+			// Headers are gone: the error becomes an event in OpenAI's format, which the SDKs
+			// raise as an error, and the stream ends without [DONE].
+			e := llm.AsError(err)
+			h.Log.Warn("upstream failed mid-stream", "target", t.Name(), "status", e.Status, "code", e.Code)
+			_ = sw.Data(openaiwire.EncodeError(e))
+			return &streamFailed{err: e}
+		}
+		payload, err := openaiwire.EncodeChunk(ch)
+		if err != nil {
+			e := llm.AsError(err)
+			_ = sw.Data(openaiwire.EncodeError(e))
+			return &streamFailed{err: e}
+		}
+		if err := sw.Data(payload); err != nil {
+			return errClientGone
+		}
+	}
+}
+
+// errClientGone reports that the caller disconnected; nothing more can be sent.
+var errClientGone = errors.New("client disconnected")
+
+// streamFailed is a failure after the stream started; its error event was already sent.
+type streamFailed struct{ err *llm.Error }
+
+func (s *streamFailed) Error() string { return "stream failed: " + s.err.Error() }
+
+// IsSent reports whether err was already delivered to the client (mid-stream failure or a
+// disconnected client), so that no error body must be written.
+func IsSent(err error) bool {
+	var sf *streamFailed
+	return errors.Is(err, errClientGone) || errors.As(err, &sf)
+}
+
+// Embeddings serves POST /v1/embeddings.
+func (h *Handler) Embeddings(w http.ResponseWriter, r *http.Request) error {
+	body, err := h.readBody(w, r)
+	if err != nil {
+		return err
+	}
+	req, err := openaiwire.DecodeEmbeddingRequest(body)
+	if err != nil {
+		return err
+	}
+	targets, err := h.Catalog.Resolve(req.Model, catalog.Need{Embeddings: true})
+	if err != nil {
+		return err
+	}
+	resp, t, err := h.Dispatch.Embed(r.Context(), req, targets)
+	if err != nil {
+		return err
+	}
+	out, err := openaiwire.EncodeEmbeddingResponse(resp, req.EncodingFormat)
+	if err != nil {
+		return err
+	}
+	setRoute(w, t)
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// models lists every model the gateway can route to.
+func (h *Handler) models() []openaiwire.Model {
+	created := h.Started.Unix()
+	var out []openaiwire.Model
+	for _, e := range h.Catalog.Entries() {
+		if !e.Reachable && !e.OpenModels {
+			continue
+		}
+		for _, m := range e.Models {
+			out = append(out, openaiwire.Model{ID: e.Name + "/" + m.ID, Object: "model", Created: created,
+				OwnedBy: e.Name, Route: e.Route(), ContextLength: m.ContextLength, Capabilities: m.Caps.List()})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Route != out[j].Route {
+			return out[i].Route == catalog.RouteLocal
+		}
+		return out[i].ID < out[j].ID
+	})
+	for _, a := range h.Catalog.Aliases() {
+		out = append(out, openaiwire.Model{ID: a, Object: "model", Created: created, OwnedBy: "sovereign", Route: "alias"})
+	}
+	return out
+}
+
+// ListModels serves GET /v1/models.
+func (h *Handler) ListModels(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, openaiwire.EncodeModels(h.models()))
+	return nil
+}
+
+// GetModel serves GET /v1/models/{id...}.
+func (h *Handler) GetModel(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	for _, m := range h.models() {
+		if m.ID == id {
+			writeJSON(w, http.StatusOK, openaiwire.EncodeModel(m))
+			return nil
+		}
+	}
+	// A bare name that resolves to exactly one model is found too.
+	if ts, err := h.Catalog.Resolve(id, catalog.Need{}); err == nil && len(ts) == 1 && !strings.Contains(id, "/") {
+		for _, m := range h.models() {
+			if m.ID == ts[0].Name() {
+				writeJSON(w, http.StatusOK, openaiwire.EncodeModel(m))
+				return nil
+			}
+		}
+	}
+	return llm.ModelNotFound(id, "see GET /v1/models")
+}
+
+func writeJSON(w http.ResponseWriter, status int, b []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// WriteError writes err as OpenAI error JSON with its status.
+func WriteError(w http.ResponseWriter, err error) {
+	e := llm.AsError(err)
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+	}
+	writeJSON(w, e.Status, openaiwire.EncodeError(e))
+}

@@ -1,0 +1,207 @@
+// Package server is the gateway's HTTP server: routes, the middleware every request passes
+// (request id, panic recovery, access log without prompt text), health endpoints, and graceful
+// shutdown.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/sovereign-gateway/sovereign/internal/api/openai"
+	"github.com/sovereign-gateway/sovereign/internal/catalog"
+	"github.com/sovereign-gateway/sovereign/internal/llm"
+)
+
+// Options are the server's parts, built by the caller.
+type Options struct {
+	OpenAI  *openai.Handler
+	Catalog *catalog.Catalog
+	Log     *slog.Logger
+	Version string
+}
+
+// Server serves the gateway's HTTP API.
+type Server struct {
+	opts Options
+	mux  *http.ServeMux
+	http *http.Server
+}
+
+// New returns a server with its routes.
+func New(opts Options) *Server {
+	s := &Server{opts: opts, mux: http.NewServeMux()}
+	o := opts.OpenAI
+	s.handle("POST /v1/chat/completions", o.ChatCompletions)
+	s.handle("POST /v1/embeddings", o.Embeddings)
+	s.handle("GET /v1/models", o.ListModels)
+	s.handle("GET /v1/models/{id...}", o.GetModel)
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.handle("/", notFound)
+	s.http = &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(opts.Log.Handler(), slog.LevelWarn),
+	}
+	return s
+}
+
+// handle registers an error-returning handler; errors are written as OpenAI error JSON unless
+// the handler already delivered them (a stream that failed midway).
+func (s *Server) handle(pattern string, h func(http.ResponseWriter, *http.Request) error) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		err := h(w, r)
+		if err == nil {
+			return
+		}
+		if rec, ok := w.(*recorder); ok {
+			rec.err = err
+		}
+		if !openai.IsSent(err) {
+			openai.WriteError(w, err)
+		}
+	})
+}
+
+// knownPaths maps the API's paths to their methods, for 405 answers.
+var knownPaths = map[string]string{
+	"/v1/chat/completions": http.MethodPost,
+	"/v1/embeddings":       http.MethodPost,
+	"/v1/models":           http.MethodGet,
+}
+
+func notFound(w http.ResponseWriter, r *http.Request) error {
+	if m, ok := knownPaths[r.URL.Path]; ok {
+		w.Header().Set("Allow", m)
+		return &llm.Error{Status: http.StatusMethodNotAllowed, Type: llm.TypeInvalidRequest, Code: llm.CodeMethodNotAllowed,
+			Message: r.URL.Path + " takes " + m + ", not " + r.Method}
+	}
+	return &llm.Error{Status: http.StatusNotFound, Type: llm.TypeInvalidRequest, Code: llm.CodeNotFound,
+		Message: "no such endpoint: " + r.Method + " " + r.URL.Path + "; the gateway serves the OpenAI API under /v1"}
+}
+
+// Handler returns the routes wrapped in the middleware.
+func (s *Server) Handler() http.Handler {
+	return s.middleware(s.mux)
+}
+
+// Serve accepts connections on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	err := s.http.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting requests and waits for those in flight until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }
+
+// recorder notes what a handler did, for the access log.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+	err    error
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if !r.wrote {
+		r.status, r.wrote = http.StatusOK, true
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's Flush.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return "req_" + hex.EncodeToString(b[:])
+}
+
+func (s *Server) middleware(next http.Handler) http.Handler {
+	log := s.opts.Log
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := newRequestID()
+		w.Header().Set(openai.HeaderRequestID, id)
+		rec := &recorder{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				log.Error("handler panicked", "request_id", id, "path", r.URL.Path, "panic", p)
+				if !rec.wrote {
+					openai.WriteError(rec, llm.AsError(errors.New("panic")))
+				}
+			}
+			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+				return
+			}
+			attrs := []any{"request_id", id, "method", r.Method, "path", r.URL.Path, "status", rec.status,
+				"duration_ms", float64(time.Since(start).Microseconds()) / 1000}
+			if m := rec.Header().Get(openai.HeaderModel); m != "" {
+				attrs = append(attrs, "model", m, "route", rec.Header().Get(openai.HeaderRoute))
+			}
+			if rec.err != nil {
+				e := llm.AsError(rec.err)
+				attrs = append(attrs, "error_code", e.Code)
+				if e.Cause != nil && e.Status >= 500 {
+					// Causes are transport errors and the like; they never hold prompt text.
+					attrs = append(attrs, "cause", e.Cause.Error())
+				}
+			}
+			log.Info("request", attrs...)
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "version": s.opts.Version})
+}
+
+type providerStatus struct {
+	Name      string `json:"name"`
+	Route     string `json:"route"`
+	Reachable bool   `json:"reachable"`
+	Models    int    `json:"models"`
+	Error     string `json:"error,omitempty"`
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	var ps []providerStatus
+	for _, e := range s.opts.Catalog.Entries() {
+		ps = append(ps, providerStatus{Name: e.Name, Route: e.Route(), Reachable: e.Reachable, Models: len(e.Models), Error: e.LastError})
+	}
+	if s.opts.Catalog.Ready() {
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "providers": ps})
+		return
+	}
+	writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "not ready",
+		"reason": "no provider is reachable; start a local engine or set a cloud key, then see `sovereign doctor`", "providers": ps})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
