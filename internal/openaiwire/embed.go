@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 
@@ -118,13 +119,16 @@ func EncodeEmbeddingRequest(r *llm.EmbedRequest, model, provider string) ([]byte
 				return nil, llm.Unsupported(provider, k, "")
 			}
 		}
-		return marshalWithExtra(&w, r.Extensions)
+		return marshalWithExtra(&w, r.Extensions, knownEmbedFields)
 	}
 	return json.Marshal(&w)
 }
 
 // DecodeEmbeddingResponse parses an upstream embeddings list in either encoding.
 func DecodeEmbeddingResponse(body []byte) (*llm.EmbedResponse, error) {
+	if IsErrorBody(body) {
+		return nil, errors.New("decode embeddings: the body is an error object")
+	}
 	var w EmbeddingResponse
 	if err := json.Unmarshal(body, &w); err != nil {
 		return nil, fmt.Errorf("decode embeddings: %w", err)
@@ -134,6 +138,10 @@ func DecodeEmbeddingResponse(body []byte) (*llm.EmbedResponse, error) {
 	for i, d := range w.Data {
 		if d.Index < 0 || d.Index >= len(w.Data) {
 			return nil, fmt.Errorf("decode embeddings: index %d out of range", d.Index)
+		}
+		if r.Vectors[d.Index] != nil {
+			// Otherwise another input would silently get no vector.
+			return nil, fmt.Errorf("decode embeddings: index %d given twice", d.Index)
 		}
 		v, err := decodeVector(d.Embedding)
 		if err != nil {
@@ -145,7 +153,10 @@ func DecodeEmbeddingResponse(body []byte) (*llm.EmbedResponse, error) {
 }
 
 func decodeVector(raw json.RawMessage) ([]float32, error) {
-	if len(raw) > 0 && raw[0] == '"' {
+	if len(raw) == 0 || isNull(raw) {
+		return nil, errors.New("no embedding")
+	}
+	if raw[0] == '"' {
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return nil, err

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/sovereign-gateway/sovereign/internal/llm"
 )
@@ -34,8 +36,12 @@ func UpstreamError(provider string, status int, body []byte) *llm.Error {
 	e := &llm.Error{Type: typ, Code: code, Param: param}
 	switch {
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		e.Status, e.Type, e.Code = http.StatusBadGateway, llm.TypeUpstream, llm.CodeUpstreamAuth
-		e.Message = fmt.Sprintf("provider %q refused the gateway's credentials (HTTP %d: %s); check its API key in the gateway's configuration", provider, status, msg)
+		e.Status, e.Type, e.Code, e.Param = http.StatusBadGateway, llm.TypeUpstream, llm.CodeUpstreamAuth, ""
+		// The upstream's text goes to the log only: it is about the gateway's key, not the
+		// caller's request, and OpenAI's names part of the key ("Incorrect API key provided:
+		// sk-proj-****abcd").
+		e.Message = fmt.Sprintf("provider %q refused the gateway's credentials (HTTP %d); check its API key in the gateway's configuration", provider, status)
+		e.Cause = fmt.Errorf("provider %s answered HTTP %d: %s", provider, status, msg)
 		return e
 	case status == http.StatusTooManyRequests:
 		e.Status, e.Type = status, llm.TypeRateLimit
@@ -74,7 +80,7 @@ func parseErrorBody(body []byte) (msg, typ, code, param string) {
 	if json.Unmarshal(body, &env) == nil && len(env.Error) > 0 {
 		var s string
 		if json.Unmarshal(env.Error, &s) == nil {
-			return s, "", "", ""
+			return printable(s, maxUpstreamMessage), "", "", ""
 		}
 		var o struct {
 			Message string          `json:"message"`
@@ -90,25 +96,39 @@ func parseErrorBody(body []byte) (msg, typ, code, param string) {
 			if o.Param != nil {
 				param = *o.Param
 			}
-			return o.Message, o.Type, c, param
+			return printable(o.Message, maxUpstreamMessage), o.Type, c, param
 		}
 	}
-	// Not JSON: keep a short, printable excerpt.
-	s := strings.TrimSpace(string(body))
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 && r != ' ' {
-			return ' '
+	// Not JSON (an HTML page from a proxy, a stack trace): keep a short, printable excerpt.
+	return printable(string(body), maxExcerpt), "", "", ""
+}
+
+// Bounds on upstream text passed on in a message: the message of a JSON error, and an excerpt
+// of any other body.
+const (
+	maxUpstreamMessage = 1000
+	maxExcerpt         = 200
+)
+
+// printable returns s as valid UTF-8 without control characters, runs of white space folded
+// into one space, and cut to at most max bytes (plus an ellipsis) at a character boundary.
+func printable(s string, max int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
+	if len(s) > max {
+		for max > 0 && !utf8.RuneStart(s[max]) {
+			max--
 		}
-		return r
-	}, s)
-	return s, "", "", ""
+		s = s[:max] + "…"
+	}
+	return s
 }
 
 // EncodeModels renders a model list.
 func EncodeModels(models []Model) []byte {
+	if models == nil {
+		models = []Model{} // "data": null breaks clients that iterate over it
+	}
 	b, _ := json.Marshal(struct {
 		Object string  `json:"object"`
 		Data   []Model `json:"data"`

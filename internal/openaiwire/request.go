@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/sovereign-gateway/sovereign/internal/llm"
@@ -225,8 +227,9 @@ func (w *ChatRequest) toCanonical() (*llm.Request, error) {
 	}
 	for i, t := range w.Tools {
 		if t.Type != "function" {
-			return nil, llm.InvalidRequest(llm.CodeInvalidValue, fmt.Sprintf("tools[%d].type", i),
-				"tool type %q is not supported; only \"function\" tools are", t.Type)
+			param := fmt.Sprintf("tools[%d].type", i)
+			return nil, llm.InvalidRequest(llm.CodeInvalidValue, param,
+				"%q is %q; only \"function\" tools are supported", param, t.Type)
 		}
 		if t.Function.Name == "" {
 			return nil, llm.InvalidRequest(llm.CodeMissingField, fmt.Sprintf("tools[%d].function.name", i),
@@ -245,13 +248,13 @@ func (w *ChatRequest) toCanonical() (*llm.Request, error) {
 		case llm.ResponseJSONSchema:
 			if rf.JSONSchema == nil || rf.JSONSchema.Name == "" {
 				return nil, llm.InvalidRequest(llm.CodeMissingField, "response_format.json_schema",
-					"response_format of type \"json_schema\" needs \"json_schema\" with a \"name\"")
+					"missing required parameter \"response_format.json_schema\" with a \"name\": response_format of type \"json_schema\" needs it")
 			}
 			r.ResponseFormat = &llm.ResponseFormat{Type: rf.Type, Name: rf.JSONSchema.Name,
 				Description: rf.JSONSchema.Description, Schema: rf.JSONSchema.Schema, Strict: rf.JSONSchema.Strict}
 		default:
 			return nil, llm.InvalidRequest(llm.CodeInvalidValue, "response_format.type",
-				"response_format type %q is not one of \"text\", \"json_object\", \"json_schema\"", rf.Type)
+				"\"response_format.type\" is %q; expected one of \"text\", \"json_object\", \"json_schema\"", rf.Type)
 		}
 	}
 	return r, nil
@@ -482,20 +485,23 @@ func EncodeChatRequest(r *llm.Request, model, provider string) ([]byte, error) {
 				return nil, llm.Unsupported(provider, k, "")
 			}
 		}
-		return marshalWithExtra(&w, r.Extensions)
+		return marshalWithExtra(&w, r.Extensions, knownChatFields)
 	}
 	return json.Marshal(&w)
 }
 
-// marshalWithExtra encodes v, an object, and appends the extra fields that it does not set.
-func marshalWithExtra(v any, extra map[string]json.RawMessage) ([]byte, error) {
+// marshalWithExtra encodes v, an object, and appends the extra fields that are not in known
+// (the fields v sets itself). They go in key order, so that one request always gives the same
+// bytes.
+func marshalWithExtra(v any, extra map[string]json.RawMessage, known map[string]bool) ([]byte, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
 	b = b[:len(b)-1]
-	for k, raw := range extra {
-		if knownChatFields[k] {
+	for _, k := range slices.Sorted(maps.Keys(extra)) {
+		raw := extra[k]
+		if known[k] {
 			continue
 		}
 		key, _ := json.Marshal(k)

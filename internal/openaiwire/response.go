@@ -3,6 +3,7 @@ package openaiwire
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/sovereign-gateway/sovereign/internal/llm"
@@ -11,6 +12,10 @@ import (
 // DecodeChatResponse parses an upstream chat.completion body. The body is kept as Raw so that
 // an OpenAI-format client can get it byte for byte.
 func DecodeChatResponse(body []byte) (*llm.Response, error) {
+	if IsErrorBody(body) {
+		// Without this check an error envelope decodes as an empty answer.
+		return nil, errors.New("decode chat.completion: the body is an error object")
+	}
 	var w ChatResponse
 	if err := json.Unmarshal(body, &w); err != nil {
 		return nil, fmt.Errorf("decode chat.completion: %w", err)
@@ -50,8 +55,25 @@ func DecodeChatResponse(body []byte) (*llm.Response, error) {
 		for _, tc := range c.Message.ToolCalls {
 			m.ToolCalls = append(m.ToolCalls, llm.ToolCall{ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
 		}
+		if fc := c.Message.FunctionCall; fc != nil && len(c.Message.ToolCalls) == 0 {
+			// A legacy "functions" answer is a tool call without an id; EncodeChatResponse
+			// turns it back into function_call when the finish reason says so.
+			m.ToolCalls = append(m.ToolCalls, llm.ToolCall{Name: fc.Name, Arguments: fc.Arguments})
+		}
 	}
 	return r, nil
+}
+
+// IsErrorBody reports whether body is an error envelope: a JSON object with a non-null "error"
+// member. Some servers answer with one under status 200, or send one as a stream event.
+func IsErrorBody(body []byte) bool {
+	if !bytes.Contains(body, []byte(`"error"`)) {
+		return false
+	}
+	var env struct {
+		Error json.RawMessage `json:"error"`
+	}
+	return json.Unmarshal(body, &env) == nil && len(env.Error) > 0 && !isNull(env.Error)
 }
 
 // EncodeChatResponse renders r as a chat.completion body. Raw upstream bytes in this format are
@@ -87,9 +109,14 @@ func EncodeChatResponse(r *llm.Response) ([]byte, error) {
 			out.Message.Refusal = &c.Message.Refusal
 		}
 		out.Message.ReasoningContent = c.Message.Reasoning
-		for _, tc := range c.Message.ToolCalls {
-			out.Message.ToolCalls = append(out.Message.ToolCalls, ToolCall{ID: tc.ID, Type: "function",
-				Function: FunctionCall{Name: tc.Name, Arguments: tc.Arguments}})
+		if tcs := c.Message.ToolCalls; c.FinishReason == llm.FinishFunctionCall && len(tcs) == 1 && tcs[0].ID == "" {
+			// The answer to a legacy "functions" request (see DecodeChatResponse).
+			out.Message.FunctionCall = &FunctionCall{Name: tcs[0].Name, Arguments: tcs[0].Arguments}
+		} else {
+			for _, tc := range tcs {
+				out.Message.ToolCalls = append(out.Message.ToolCalls, ToolCall{ID: tc.ID, Type: "function",
+					Function: FunctionCall{Name: tc.Name, Arguments: tc.Arguments}})
+			}
 		}
 	}
 	return json.Marshal(&w)
@@ -99,9 +126,13 @@ func EncodeChatResponse(r *llm.Response) ([]byte, error) {
 // finish reason or usage are decoded at once, so that later stages (and the ledger) see them
 // without paying for decoding every token's chunk.
 func NewChunk(data []byte) (*llm.Chunk, error) {
+	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		return nil, errors.New("decode chat.completion.chunk: not a JSON object")
+	}
 	c := llm.NewRawChunk(data, llm.FormatOpenAIChat, decodeChunk)
-	if bytes.Contains(data, []byte(`"finish_reason":"`)) || bytes.Contains(data, []byte(`"usage":{`)) ||
-		bytes.Contains(data, []byte(`"error"`)) {
+	// The member tests allow white space around the colon: servers written in Python send
+	// "finish_reason": "stop", and a missed finish reason looks like a cut-off stream.
+	if hasMember(data, memberFinishReason, '"') || hasMember(data, memberUsage, '{') || bytes.Contains(data, memberError) {
 		if err := c.Decode(); err != nil {
 			return nil, err
 		}
@@ -109,6 +140,32 @@ func NewChunk(data []byte) (*llm.Chunk, error) {
 		return nil, fmt.Errorf("decode chat.completion.chunk: invalid JSON")
 	}
 	return c, nil
+}
+
+var (
+	memberFinishReason = []byte(`"finish_reason"`)
+	memberUsage        = []byte(`"usage"`)
+	memberError        = []byte(`"error"`)
+)
+
+// hasMember reports whether data holds the quoted member name followed by a colon and a value
+// that starts with first. It is a quick filter: a match inside a string only costs an early
+// decode.
+func hasMember(data, name []byte, first byte) bool {
+	for {
+		i := bytes.Index(data, name)
+		if i < 0 {
+			return false
+		}
+		data = data[i+len(name):]
+		rest := bytes.TrimLeft(data, " \t\r\n")
+		if len(rest) > 0 && rest[0] == ':' {
+			rest = bytes.TrimLeft(rest[1:], " \t\r\n")
+			if len(rest) > 0 && rest[0] == first {
+				return true
+			}
+		}
+	}
 }
 
 func decodeChunk(c *llm.Chunk) error {
@@ -146,6 +203,10 @@ func decodeChunk(c *llm.Chunk) error {
 				idx = *tc.Index
 			}
 			d.ToolCalls = append(d.ToolCalls, llm.ToolCallDelta{Index: idx, ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
+		}
+		if fc := ch.Delta.FunctionCall; fc != nil && len(ch.Delta.ToolCalls) == 0 {
+			// A piece of a legacy "functions" call, as the only tool call of the answer.
+			d.ToolCalls = append(d.ToolCalls, llm.ToolCallDelta{Name: fc.Name, Arguments: fc.Arguments})
 		}
 	}
 	return nil

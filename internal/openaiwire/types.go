@@ -134,6 +134,8 @@ type RespMessage struct {
 	Refusal          *string    `json:"refusal"`
 	ReasoningContent string     `json:"reasoning_content,omitempty"`
 	ToolCalls        []ToolCall `json:"tool_calls,omitempty"`
+	// FunctionCall is the answer to a request with the legacy "functions" parameter.
+	FunctionCall *FunctionCall `json:"function_call,omitempty"`
 }
 
 // Usage is the usage object.
@@ -182,6 +184,8 @@ type Delta struct {
 	ReasoningContent string     `json:"reasoning_content,omitempty"`
 	Refusal          *string    `json:"refusal,omitempty"`
 	ToolCalls        []ToolCall `json:"tool_calls,omitempty"`
+	// FunctionCall is a piece of a legacy "functions" call; see RespMessage.FunctionCall.
+	FunctionCall *FunctionCall `json:"function_call,omitempty"`
 }
 
 // EmbeddingRequest is the body of POST /v1/embeddings.

@@ -9,7 +9,6 @@ package sse
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 )
@@ -39,6 +38,7 @@ type Reader struct {
 	eof   bool
 	err   error
 	max   int
+	fatal error // ErrEventTooLarge, returned by every later Next
 
 	data    []byte
 	hasData bool
@@ -58,11 +58,17 @@ func (r *Reader) SetMaxEventSize(n int) { r.max = n }
 // Next returns the next event. It returns io.EOF at a clean end of stream; a final event not
 // followed by a blank line is still dispatched, as the SDKs do.
 func (r *Reader) Next() (Event, error) {
+	if r.fatal != nil {
+		return Event{}, r.fatal
+	}
 	for {
 		line, err := r.readLine()
 		if err != nil {
 			if err == io.EOF && r.hasData {
 				return r.dispatch(), nil
+			}
+			if err == ErrEventTooLarge {
+				r.fatal = err
 			}
 			return Event{}, err
 		}
@@ -91,7 +97,9 @@ func (r *Reader) Next() (Event, error) {
 				r.data = append(r.data, '\n')
 			}
 			if len(r.data)+len(value) > r.max {
-				return Event{}, ErrEventTooLarge
+				// Sticky: the rest of this event must not come out as an event of its own.
+				r.fatal = ErrEventTooLarge
+				return Event{}, r.fatal
 			}
 			r.data = append(r.data, value...)
 			r.hasData = true
@@ -117,47 +125,69 @@ func (r *Reader) dispatch() Event {
 // readLine returns one line without its ending (LF, CRLF or a lone CR). The slice is valid
 // until the next call.
 func (r *Reader) readLine() ([]byte, error) {
+	// scanned counts the bytes of the pending line already known to hold no line end, so that a
+	// long line arriving in many small reads is scanned once, not once per read.
+	scanned := 0
 	for {
 		b := r.buf[r.start:r.end]
-		n := bytes.IndexByte(b, '\n')
-		limit := n
-		if limit < 0 {
-			limit = len(b)
-		}
-		if cr := bytes.IndexByte(b[:limit], '\r'); cr >= 0 {
+		if i := indexLineEnd(b[scanned:]); i >= 0 {
+			i += scanned
+			if b[i] == '\n' {
+				r.start += i + 1
+				return b[:i], nil
+			}
 			switch {
-			case cr+1 < len(b):
-				line := b[:cr]
-				adv := cr + 1
-				if b[cr+1] == '\n' {
+			case i+1 < len(b):
+				adv := i + 1
+				if b[i+1] == '\n' {
 					adv++
 				}
 				r.start += adv
-				return line, nil
+				return b[:i], nil
 			case r.eof:
-				r.start += cr + 1
-				return b[:cr], nil
+				r.start += i + 1
+				return b[:i], nil
 			}
 			// A CR at the end of the buffer: read on to see whether an LF follows.
-		} else if n >= 0 {
-			r.start += n + 1
-			return b[:n], nil
-		} else if r.eof {
-			if r.err != nil {
-				// A broken connection: a partial line is not a line.
-				return nil, r.err
+			scanned = i
+		} else {
+			scanned = len(b)
+			if r.eof {
+				if r.err != nil {
+					// A broken connection: a partial line is not a line.
+					return nil, r.err
+				}
+				if len(b) == 0 {
+					return nil, io.EOF
+				}
+				r.start = r.end
+				return b, nil
 			}
-			if len(b) == 0 {
-				return nil, io.EOF
-			}
-			r.start = r.end
-			return b, nil
 		}
 		if err := r.fill(); err != nil {
 			return nil, err
 		}
 	}
 }
+
+// indexLineEnd returns the index of the first CR or LF in b, or -1.
+func indexLineEnd(b []byte) int {
+	n := bytes.IndexByte(b, '\n')
+	if n < 0 {
+		n = len(b)
+	}
+	if cr := bytes.IndexByte(b[:n], '\r'); cr >= 0 {
+		return cr
+	}
+	if n == len(b) {
+		return -1
+	}
+	return n
+}
+
+// lineSlack is what a line holds besides an event's bytes: the field name "data: " and a CRLF.
+// Without it an event of exactly the maximum size would not fit the line buffer.
+const lineSlack = len("data: ") + 2
 
 // fill reads more input, compacting or growing the buffer as needed.
 func (r *Reader) fill() error {
@@ -167,10 +197,10 @@ func (r *Reader) fill() error {
 		r.start = 0
 	}
 	if r.end == len(r.buf) {
-		if len(r.buf) >= r.max+2 {
+		if len(r.buf) >= r.max+lineSlack {
 			return ErrEventTooLarge
 		}
-		nb := make([]byte, min(2*len(r.buf), r.max+2))
+		nb := make([]byte, min(2*len(r.buf), r.max+lineSlack))
 		copy(nb, r.buf[:r.end])
 		r.buf = nb
 	}
@@ -204,13 +234,14 @@ func SetHeaders(h http.Header) {
 	h.Set("X-Accel-Buffering", "no")
 }
 
-// Data writes "data: <payload>\n\n" and flushes. The payload must not contain newlines
-// (JSON encoded by encoding/json never does).
+// Data writes "data: <payload>\n\n" and flushes. A payload with line breaks (LF, CRLF or CR)
+// is written as one data line per line, which a reader joins again with LF.
 func (w *Writer) Data(payload []byte) error {
 	return w.Event("", payload)
 }
 
-// Event writes an event with an optional name and flushes it.
+// Event writes an event with an optional name and flushes it. The name must not contain line
+// breaks; the payload may, as for Data.
 func (w *Writer) Event(name string, payload []byte) error {
 	b := w.buf[:0]
 	if name != "" {
@@ -218,9 +249,8 @@ func (w *Writer) Event(name string, payload []byte) error {
 		b = append(b, name...)
 		b = append(b, '\n')
 	}
-	b = append(b, "data: "...)
-	b = append(b, payload...)
-	b = append(b, '\n', '\n')
+	b = appendLines(b, "data: ", payload)
+	b = append(b, '\n')
 	w.buf = b
 	if _, err := w.w.Write(b); err != nil {
 		return err
@@ -228,12 +258,35 @@ func (w *Writer) Event(name string, payload []byte) error {
 	return w.Flush()
 }
 
-// Comment writes a comment line (": text") and flushes it; clients ignore it.
+// Comment writes a comment (": text", one comment line per line of text) and flushes it;
+// clients ignore it.
 func (w *Writer) Comment(text string) error {
-	if _, err := fmt.Fprintf(w.w, ": %s\n\n", text); err != nil {
+	b := appendLines(w.buf[:0], ": ", []byte(text))
+	b = append(b, '\n')
+	w.buf = b
+	if _, err := w.w.Write(b); err != nil {
 		return err
 	}
 	return w.Flush()
+}
+
+// appendLines appends p as lines that each start with prefix. A payload written unsplit would
+// let its second line be read as a field of its own (an injected "data:" or "event:").
+func appendLines(b []byte, prefix string, p []byte) []byte {
+	for {
+		b = append(b, prefix...)
+		i := indexLineEnd(p)
+		if i < 0 {
+			b = append(b, p...)
+			return append(b, '\n')
+		}
+		b = append(b, p[:i]...)
+		b = append(b, '\n')
+		if p[i] == '\r' && i+1 < len(p) && p[i+1] == '\n' {
+			i++
+		}
+		p = p[i+1:]
+	}
 }
 
 // Flush sends what was written so far to the client.

@@ -7,13 +7,14 @@
 package openaicompat
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/sovereign-gateway/sovereign/internal/llm"
@@ -110,6 +111,10 @@ func (c *Client) Chat(ctx context.Context, req *llm.Request) (*llm.Response, err
 	if err != nil {
 		return nil, err
 	}
+	if openaiwire.IsErrorBody(b) {
+		// Some servers answer an error with status 200.
+		return nil, openaiwire.UpstreamError(c.name, http.StatusBadGateway, b)
+	}
 	out, err := openaiwire.DecodeChatResponse(b)
 	if err != nil {
 		return nil, provider.BadResponse(c.name, err)
@@ -130,7 +135,11 @@ func (c *Client) Stream(ctx context.Context, req *llm.Request) (llm.Stream, erro
 	// The timeout covers the wait for response headers; after that the idle timer guards.
 	first := time.AfterFunc(c.timeout, cancel)
 	resp, err := provider.Post(ctx, c.hc, c.base+"/chat/completions", c.header, body, c.name, c.decodeError)
-	first.Stop()
+	if !first.Stop() && err == nil {
+		// The timeout fired just as the headers came: the body is already cancelled.
+		resp.Body.Close()
+		err = context.Canceled
+	}
 	if err != nil {
 		cancel()
 		if parent.Err() == nil && errors.Is(err, context.Canceled) {
@@ -143,13 +152,16 @@ func (c *Client) Stream(ctx context.Context, req *llm.Request) (llm.Stream, erro
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, provider.MaxErrorBody))
 		resp.Body.Close()
 		cancel()
-		if bytes.Contains(b, []byte(`"error"`)) {
+		if openaiwire.IsErrorBody(b) {
 			return nil, openaiwire.UpstreamError(c.name, http.StatusBadGateway, b)
 		}
 		return nil, provider.BadResponse(c.name, errors.New("stream answered with content type "+ct))
 	}
 	s := &stream{name: c.name, body: resp.Body, r: sse.NewReader(resp.Body), cancel: cancel}
-	s.idle = provider.NewIdleTimer(c.idle, cancel)
+	s.idle = provider.NewIdleTimer(c.idle, func() {
+		s.idleFired.Store(true)
+		cancel()
+	})
 	return s, nil
 }
 
@@ -163,6 +175,12 @@ type stream struct {
 	// finished records a chunk with a finish reason, after which an end without [DONE] is
 	// still a complete answer.
 	finished bool
+	// sent records that Recv has returned a chunk: a later failure is not retryable, since
+	// the caller may have passed the chunk on.
+	sent bool
+	// idleFired records that the idle timer cancelled the stream, which makes the read fail
+	// with context.Canceled; it must read as a timeout, not as the caller going away.
+	idleFired atomic.Bool
 }
 
 func (s *stream) Recv() (*llm.Chunk, error) {
@@ -179,9 +197,12 @@ func (s *stream) Recv() (*llm.Chunk, error) {
 					return nil, io.EOF
 				}
 				// Cut off before any finish reason: the answer is incomplete.
-				return nil, provider.BadResponse(s.name, errors.New("stream ended before the answer finished"))
+				return nil, s.fail(provider.BadResponse(s.name, errors.New("stream ended before the answer finished")))
 			}
-			return nil, provider.TransportError(s.name, err)
+			if s.idleFired.Load() {
+				err = fmt.Errorf("stream idle: %w", context.DeadlineExceeded)
+			}
+			return nil, s.fail(provider.TransportError(s.name, err))
 		}
 		data := ev.Data
 		if len(data) == 0 {
@@ -191,12 +212,12 @@ func (s *stream) Recv() (*llm.Chunk, error) {
 			s.done = true
 			return nil, io.EOF
 		}
-		if ev.Event == "error" || bytes.HasPrefix(data, []byte(`{"error"`)) {
-			return nil, openaiwire.UpstreamError(s.name, http.StatusBadGateway, data)
+		if ev.Event == "error" || openaiwire.IsErrorBody(data) {
+			return nil, s.fail(openaiwire.UpstreamError(s.name, http.StatusBadGateway, data))
 		}
 		ch, err := openaiwire.NewChunk(data)
 		if err != nil {
-			return nil, provider.BadResponse(s.name, err)
+			return nil, s.fail(provider.BadResponse(s.name, err))
 		}
 		if ch.Decoded {
 			for _, c := range ch.Choices {
@@ -205,8 +226,20 @@ func (s *stream) Recv() (*llm.Chunk, error) {
 				}
 			}
 		}
+		s.sent = true
 		return ch, nil
 	}
+}
+
+// fail marks err as not retryable once a chunk has gone to the caller.
+func (s *stream) fail(err error) error {
+	var e *llm.Error
+	if s.sent && errors.As(err, &e) && e.Retryable {
+		c := *e
+		c.Retryable = false
+		return &c
+	}
+	return err
 }
 
 func (s *stream) Close() error {
@@ -231,9 +264,15 @@ func (c *Client) Embed(ctx context.Context, req *llm.EmbedRequest) (*llm.EmbedRe
 	if err != nil {
 		return nil, err
 	}
+	if openaiwire.IsErrorBody(b) {
+		return nil, openaiwire.UpstreamError(c.name, http.StatusBadGateway, b)
+	}
 	out, err := openaiwire.DecodeEmbeddingResponse(b)
 	if err != nil {
 		return nil, provider.BadResponse(c.name, err)
+	}
+	if n := len(req.Input) + len(req.Tokens); len(out.Vectors) != n {
+		return nil, provider.BadResponse(c.name, fmt.Errorf("%d vectors for %d inputs", len(out.Vectors), n))
 	}
 	return out, nil
 }
