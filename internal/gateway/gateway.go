@@ -45,7 +45,6 @@ func New(cfg *config.Config, log *slog.Logger, version string) *Gateway {
 	return &Gateway{Config: cfg, Catalog: cat, Discover: disc, Server: srv, log: log}
 }
 
-
 // Start probes providers once, then serves on ln and keeps discovery running.
 func (g *Gateway) Start(ctx context.Context, ln net.Listener) <-chan error {
 	ctx, g.stop = context.WithCancel(ctx)

@@ -54,9 +54,9 @@ type Request struct {
 	ParallelToolCalls *bool
 	ResponseFormat    *ResponseFormat
 
-	Temperature      *float64
-	TopP             *float64
-	MaxTokens        *int // an upper bound on generated tokens; nil means the provider's default
+	Temperature *float64
+	TopP        *float64
+	MaxTokens   *int // an upper bound on generated tokens; nil means the provider's default
 	// MaxTokensNewName records that the caller used OpenAI's newer name max_completion_tokens,
 	// which some OpenAI models require and some older engines do not know.
 	MaxTokensNewName bool

@@ -63,14 +63,39 @@ func UpstreamError(provider string, status int, body []byte) *llm.Error {
 		if status == http.StatusRequestEntityTooLarge || status == http.StatusUnprocessableEntity || status == http.StatusConflict {
 			e.Status = http.StatusBadRequest
 		}
-		if e.Type == "" {
+		if !knownTypes[e.Type] {
+			// vLLM's "BadRequestError", llama.cpp's "exceed_context_size_error", …: SDKs and
+			// the dispatcher act on OpenAI's own vocabulary.
 			e.Type = llm.TypeInvalidRequest
+		}
+		if isContextOverflow(typ, code, msg) {
+			e.Status, e.Type, e.Code = http.StatusBadRequest, llm.TypeInvalidRequest, llm.CodeContextLength
 		}
 	default:
 		e.Status, e.Type, e.Code = http.StatusBadGateway, llm.TypeUpstream, llm.CodeUpstreamBadResponse
 	}
 	e.Message = fmt.Sprintf("provider %q answered HTTP %d: %s", provider, status, msg)
 	return e
+}
+
+var knownTypes = map[string]bool{
+	llm.TypeInvalidRequest: true, llm.TypeNotFound: true, llm.TypeAuthentication: true,
+	llm.TypePermission: true, llm.TypeRateLimit: true,
+}
+
+// isContextOverflow recognises the ways engines say a prompt does not fit the model's window:
+// OpenAI's code, llama.cpp's type, and the wording of vLLM, Ollama and others.
+func isContextOverflow(typ, code, msg string) bool {
+	if code == llm.CodeContextLength || typ == "exceed_context_size_error" {
+		return true
+	}
+	m := strings.ToLower(msg)
+	for _, s := range []string{"maximum context length", "context length", "context size", "context window", "exceeds the available context"} {
+		if strings.Contains(m, s) {
+			return true
+		}
+	}
+	return false
 }
 
 func parseErrorBody(body []byte) (msg, typ, code, param string) {

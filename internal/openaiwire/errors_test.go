@@ -39,7 +39,7 @@ func TestUpstreamError(t *testing.T) {
 			Message: `provider "up" answered HTTP 400: Unsupported value: 'messages[0].role' does not support 'system' with this model.`}, false},
 		{"openai 400 code null", 400, openai400Null, llm.Error{Status: 400, Type: llm.TypeInvalidRequest, Param: "web_search_options",
 			Message: "Web search options not supported with this model."}, false},
-		{"llama.cpp 400", 400, llamacpp400, llm.Error{Status: 400, Type: llm.TypeInvalidRequest,
+		{"llama.cpp 400", 400, llamacpp400, llm.Error{Status: 400, Type: llm.TypeInvalidRequest, Code: llm.CodeContextLength,
 			Message: "the request exceeds the available context size, try increasing it"}, false},
 		{"ollama 400", 400, ollama400, llm.Error{Status: 400, Type: llm.TypeInvalidRequest,
 			Message: "registry.ollama.ai/library/gemma3:1b does not support tools"}, false},

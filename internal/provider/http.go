@@ -157,3 +157,20 @@ func (it *IdleTimer) Stop() {
 		it.t.Stop()
 	}
 }
+
+// StreamError maps a failure to read a stream that had already started. Nothing about it is
+// retryable: part of the answer may have reached the caller.
+func StreamError(name string, err error) error {
+	var e *llm.Error
+	if errors.As(err, &e) || errors.Is(err, context.Canceled) {
+		return err
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || isTimeout(err) {
+		e := TransportError(name, err).(*llm.Error)
+		e.Retryable = false
+		return e
+	}
+	return &llm.Error{Status: http.StatusBadGateway, Type: llm.TypeUpstream, Code: llm.CodeUpstreamError,
+		Message: fmt.Sprintf("the connection to provider %q broke while it was answering; the answer is incomplete", name),
+		Cause:   err}
+}

@@ -119,9 +119,21 @@ func (h *Handler) ChatCompletions(w http.ResponseWriter, r *http.Request) error 
 	if err := sw.Flush(); err != nil {
 		return errClientGone
 	}
+	var usage *llm.Chunk // the usage chunk to send last, when the caller asked for one
 	for {
 		ch, err := stream.Recv()
 		if err == io.EOF {
+			if usage != nil {
+				payload, err := openaiwire.EncodeChunk(usage)
+				if err != nil {
+					e := llm.AsError(err)
+					_ = sw.Data(openaiwire.EncodeError(e))
+					return &streamFailed{err: e}
+				}
+				if err := sw.Data(payload); err != nil {
+					return errClientGone
+				}
+			}
 			if err := sw.Data([]byte("[DONE]")); err != nil {
 				return errClientGone
 			}
@@ -138,6 +150,10 @@ func (h *Handler) ChatCompletions(w http.ResponseWriter, r *http.Request) error 
 			_ = sw.Data(openaiwire.EncodeError(e))
 			return &streamFailed{err: e}
 		}
+		ch, usage = splitUsage(ch, usage, req.IncludeUsage)
+		if ch == nil {
+			continue
+		}
 		payload, err := openaiwire.EncodeChunk(ch)
 		if err != nil {
 			e := llm.AsError(err)
@@ -148,6 +164,34 @@ func (h *Handler) ChatCompletions(w http.ResponseWriter, r *http.Request) error 
 			return errClientGone
 		}
 	}
+}
+
+// splitUsage holds a translated chunk's usage to OpenAI's stream_options contract: without
+// include_usage no chunk carries usage; with it, usage comes alone, in a last chunk with no
+// choices. Adapters for other wire formats (Ollama's final line, for one) put usage on the
+// chunk that finishes the answer. It returns the chunk to send (nil for none) and the usage
+// chunk to send last. Chunks relayed in OpenAI's format are left as the upstream sent them: it
+// got the caller's stream_options and answered by them.
+func splitUsage(ch, pending *llm.Chunk, include bool) (*llm.Chunk, *llm.Chunk) {
+	if ch.Raw != nil && ch.RawFormat == llm.FormatOpenAIChat {
+		return ch, pending
+	}
+	if ch.Decode() != nil || ch.Usage == nil {
+		return ch, pending // an undecodable chunk fails in EncodeChunk
+	}
+	if include {
+		u := *ch
+		u.Touch()
+		u.Choices = []llm.ChunkChoice{}
+		pending = &u
+	}
+	if len(ch.Choices) == 0 {
+		return nil, pending
+	}
+	out := *ch
+	out.Touch()
+	out.Usage = nil
+	return &out, pending
 }
 
 // errClientGone reports that the caller disconnected; nothing more can be sent.

@@ -215,7 +215,7 @@ func (s *stream) Recv() (*llm.Chunk, error) {
 				return nil, provider.TransportError(s.state.name, fmt.Errorf("stream idle: %w", context.DeadlineExceeded))
 			}
 			// The caller's cancellation stays context.Canceled.
-			return nil, provider.TransportError(s.state.name, err)
+			return nil, provider.StreamError(s.state.name, err)
 		}
 		ch, err := s.state.chunk(line)
 		if err != nil {

@@ -202,7 +202,7 @@ func (s *stream) Recv() (*llm.Chunk, error) {
 			if s.idleFired.Load() {
 				err = fmt.Errorf("stream idle: %w", context.DeadlineExceeded)
 			}
-			return nil, s.fail(provider.TransportError(s.name, err))
+			return nil, s.fail(provider.StreamError(s.name, err))
 		}
 		data := ev.Data
 		if len(data) == 0 {
