@@ -52,6 +52,10 @@ type Config struct {
 	Retry Retry `yaml:"retry"`
 	// Log controls logging.
 	Log Log `yaml:"log"`
+	// Ledger controls the record of every request.
+	Ledger Ledger `yaml:"ledger"`
+	// Prices override or extend the shipped price table, keyed "provider/model".
+	Prices map[string]Price `yaml:"prices"`
 
 	// File is the path the configuration was read from, "" when none. Not a YAML key.
 	File string `yaml:"-"`
@@ -150,6 +154,36 @@ type Log struct {
 	Level string `yaml:"level"`
 	// Format is text (default) or json.
 	Format string `yaml:"format"`
+}
+
+// Ledger controls the durable record of requests.
+type Ledger struct {
+	// Durability is "batched" (default: records are written at least every 100ms, off the
+	// request path) or "strict" (an answer's final bytes are released only after its record is
+	// committed).
+	Durability string `yaml:"durability"`
+	// StorePrompts keeps the prompt text in the ledger, for the local user; off by default.
+	StorePrompts bool `yaml:"store_prompts"`
+	// ReferenceModel is the cloud model whose price gives the counterfactual ("what the cloud
+	// would have charged"); "" means openai/gpt-4o.
+	ReferenceModel string `yaml:"reference_model"`
+	// LocalRate is the cost of local inference in USD per 1M tokens (energy, hardware); 0
+	// means free.
+	LocalRate float64 `yaml:"local_rate_per_mtok"`
+}
+
+// Durability modes.
+const (
+	DurabilityBatched = "batched"
+	DurabilityStrict  = "strict"
+)
+
+// Price is a price override in USD per 1M tokens; nil fields keep the shipped value.
+type Price struct {
+	Input       *float64 `yaml:"input"`
+	Output      *float64 `yaml:"output"`
+	CachedInput *float64 `yaml:"cached_input"`
+	CacheWrite  *float64 `yaml:"cache_write"`
 }
 
 // Default values.
@@ -341,6 +375,12 @@ func (c *Config) ApplyDefaults() {
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}
+	if c.Ledger.Durability == "" {
+		c.Ledger.Durability = DurabilityBatched
+	}
+	if c.Ledger.ReferenceModel == "" {
+		c.Ledger.ReferenceModel = "openai/gpt-4o"
+	}
 	if c.Log.Format == "" {
 		c.Log.Format = "text"
 	}
@@ -450,6 +490,24 @@ func (c *Config) Validate() error {
 	case "text", "json":
 	default:
 		return fmt.Errorf("%s: log.format %q is not text or json", where, c.Log.Format)
+	}
+	switch c.Ledger.Durability {
+	case DurabilityBatched, DurabilityStrict:
+	default:
+		return fmt.Errorf("%s: ledger.durability %q is not batched or strict", where, c.Ledger.Durability)
+	}
+	if c.Ledger.LocalRate < 0 {
+		return fmt.Errorf("%s: ledger.local_rate_per_mtok must not be negative", where)
+	}
+	for k, p := range c.Prices {
+		if !strings.Contains(k, "/") {
+			return fmt.Errorf("%s: prices key %q must be \"provider/model\"", where, k)
+		}
+		for _, v := range []*float64{p.Input, p.Output, p.CachedInput, p.CacheWrite} {
+			if v != nil && *v < 0 {
+				return fmt.Errorf("%s: prices %q has a negative price", where, k)
+			}
+		}
 	}
 	if c.MaxBodyBytes < 1024 {
 		return fmt.Errorf("%s: max_body_bytes %d is too small (at least 1KiB)", where, c.MaxBodyBytes)
