@@ -1,5 +1,5 @@
 // Package cli implements the sovereign command's subcommands: serve, init, models, doctor,
-// chat and version.
+// chat, report, prices and version.
 package cli
 
 import (
@@ -69,6 +69,8 @@ Usage:
   sovereign models  [--config FILE] [--json]              list the models it can reach, local and cloud
   sovereign doctor  [--config FILE]                       check providers, engines, keys, port and data dir
   sovereign chat    [--url URL] [--model NAME] PROMPT     send one prompt through a running gateway
+  sovereign report  [--since 7d] [--by day,model] [--json|--csv]   spend, savings, tokens, local share
+  sovereign prices                                        the price table and its date
   sovereign version                                       print the version
 
 Point any OpenAI client at http://127.0.0.1:8420/v1.
@@ -92,6 +94,10 @@ func Run(ctx context.Context, args []string, env Env) error {
 		return doctor(ctx, rest, env)
 	case "chat":
 		return chat(ctx, rest, env)
+	case "report":
+		return reportCmd(ctx, rest, env)
+	case "prices":
+		return pricesCmd(rest, env)
 	case "version", "--version", "-v":
 		fmt.Fprintln(env.Stdout, "sovereign", Version())
 		return nil
