@@ -9,16 +9,14 @@ import (
 	"time"
 
 	"github.com/sovereign-gateway/sovereign/internal/config"
+	"github.com/sovereign-gateway/sovereign/internal/gateway"
 	"github.com/sovereign-gateway/sovereign/internal/ledger/sqlite"
 	"github.com/sovereign-gateway/sovereign/internal/pricing"
 	"github.com/sovereign-gateway/sovereign/internal/report"
 )
 
-// LedgerFile is the ledger database's name inside the data directory.
-const LedgerFile = "ledger.db"
-
 // LedgerPath returns where cfg keeps its ledger.
-func LedgerPath(cfg *config.Config) string { return filepath.Join(cfg.DataDir, LedgerFile) }
+func LedgerPath(cfg *config.Config) string { return filepath.Join(cfg.DataDir, gateway.LedgerFile) }
 
 func reportCmd(ctx context.Context, args []string, env Env) error {
 	fs := newFlags("report", env)
@@ -78,22 +76,9 @@ func pricesCmd(args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	t, err := PriceTable(cfg)
+	t, err := gateway.PriceTable(cfg)
 	if err != nil {
 		return err
 	}
 	return pricing.FormatTable(env.Stdout, t)
-}
-
-// PriceTable is the shipped table with the configuration's overrides and local rate.
-func PriceTable(cfg *config.Config) (*pricing.Table, error) {
-	overrides := make(map[string]pricing.Price, len(cfg.Prices))
-	for k, p := range cfg.Prices {
-		pp := pricing.Price{Input: p.Input, Output: p.Output, CachedInput: p.CachedInput, CacheWrite: p.CacheWrite, Source: "configuration"}
-		if err := pricing.ValidOverride(k, pp); err != nil {
-			return nil, fmt.Errorf("prices %q: %w", k, err)
-		}
-		overrides[k] = pp
-	}
-	return pricing.Default().With(overrides).WithLocalRate(cfg.Ledger.LocalRate), nil
 }

@@ -44,9 +44,13 @@ func serve(ctx context.Context, args []string, env Env) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory %s: %w; set SOVEREIGN_DATA or data_dir to a writable place", cfg.DataDir, err)
 	}
-	g := gateway.New(cfg, log, Version())
+	g, err := gateway.New(cfg, log, Version())
+	if err != nil {
+		return err
+	}
 	ln, err := g.Listen()
 	if err != nil {
+		g.Close()
 		return err
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -64,7 +68,8 @@ func serve(ctx context.Context, args []string, env Env) error {
 		}
 	}
 	log.Info("sovereign listening", "addr", "http://"+ln.Addr().String()+"/v1", "version", Version(),
-		"config", cfg.File, "local_models", local, "cloud_models", cloud)
+		"config", cfg.File, "local_models", local, "cloud_models", cloud,
+		"ledger", LedgerPath(cfg), "durability", cfg.Ledger.Durability)
 	select {
 	case err := <-errc:
 		return err

@@ -5,17 +5,23 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/sovereign-gateway/sovereign/internal/api/openai"
+	"github.com/sovereign-gateway/sovereign/internal/api/usage"
 	"github.com/sovereign-gateway/sovereign/internal/catalog"
 	"github.com/sovereign-gateway/sovereign/internal/config"
 	"github.com/sovereign-gateway/sovereign/internal/discover"
 	"github.com/sovereign-gateway/sovereign/internal/dispatch"
+	"github.com/sovereign-gateway/sovereign/internal/ledger"
+	"github.com/sovereign-gateway/sovereign/internal/ledger/sqlite"
+	"github.com/sovereign-gateway/sovereign/internal/pricing"
 	"github.com/sovereign-gateway/sovereign/internal/server"
 )
 
@@ -25,14 +31,33 @@ type Gateway struct {
 	Catalog  *catalog.Catalog
 	Discover *discover.Discoverer
 	Server   *server.Server
-	log      *slog.Logger
+	// Ledger records every request; Store is its database.
+	Ledger *ledger.Writer
+	Store  ledger.Store
+	log    *slog.Logger
 
 	stop context.CancelFunc
 	wg   sync.WaitGroup
 }
 
-// New assembles a gateway from cfg; nothing runs until Start.
-func New(cfg *config.Config, log *slog.Logger, version string) *Gateway {
+// LedgerFile is the ledger database's name inside the data directory.
+const LedgerFile = "ledger.db"
+
+// New assembles a gateway from cfg; nothing runs until Start. It opens the ledger database
+// under cfg.DataDir and fails, naming the file and the fix, when that is not possible: the
+// gateway never runs without its ledger.
+func New(cfg *config.Config, log *slog.Logger, version string) (*Gateway, error) {
+	prices, err := PriceTable(cfg)
+	if err != nil {
+		return nil, err
+	}
+	store, err := sqlite.Open(filepath.Join(cfg.DataDir, LedgerFile), sqlite.Options{Durability: cfg.Ledger.Durability})
+	if err != nil {
+		return nil, err
+	}
+	writer := ledger.NewWriter(store, ledger.WriterOptions{Durability: cfg.Ledger.Durability, Log: log})
+	acct := &openai.Accounting{Ledger: writer, Prices: prices, Reference: cfg.Ledger.ReferenceModel,
+		Strict: cfg.Ledger.Durability == config.DurabilityStrict, StorePrompts: cfg.Ledger.StorePrompts}
 	aliases := make(map[string][]string, len(cfg.Aliases))
 	for k, v := range cfg.Aliases {
 		aliases[k] = v
@@ -40,9 +65,23 @@ func New(cfg *config.Config, log *slog.Logger, version string) *Gateway {
 	cat := catalog.New(catalog.Options{Aliases: aliases, DefaultModel: cfg.Defaults.Model, DefaultCloud: cfg.Defaults.Cloud})
 	disc := discover.New(cfg, cat, log)
 	disp := dispatch.New(dispatch.Options{Backoff: cfg.Retry.Backoff.D(), MaxBackoff: cfg.Retry.MaxBackoff.D(), Log: log})
-	h := &openai.Handler{Catalog: cat, Dispatch: disp, Log: log, MaxBody: int64(cfg.MaxBodyBytes), Started: time.Now()}
-	srv := server.New(server.Options{OpenAI: h, Catalog: cat, Log: log, Version: version})
-	return &Gateway{Config: cfg, Catalog: cat, Discover: disc, Server: srv, log: log}
+	h := &openai.Handler{Catalog: cat, Dispatch: disp, Log: log, MaxBody: int64(cfg.MaxBodyBytes), Started: time.Now(),
+		Accounting: acct}
+	srv := server.New(server.Options{OpenAI: h, Usage: &usage.Handler{Store: store}, Catalog: cat, Log: log, Version: version})
+	return &Gateway{Config: cfg, Catalog: cat, Discover: disc, Server: srv, Ledger: writer, Store: store, log: log}, nil
+}
+
+// PriceTable is the shipped price table with the configuration's overrides and local rate.
+func PriceTable(cfg *config.Config) (*pricing.Table, error) {
+	overrides := make(map[string]pricing.Price, len(cfg.Prices))
+	for k, p := range cfg.Prices {
+		pp := pricing.Price{Input: p.Input, Output: p.Output, CachedInput: p.CachedInput, CacheWrite: p.CacheWrite, Source: "configuration"}
+		if err := pricing.ValidOverride(k, pp); err != nil {
+			return nil, fmt.Errorf("prices %q: %w", k, err)
+		}
+		overrides[k] = pp
+	}
+	return pricing.Default().With(overrides).WithLocalRate(cfg.Ledger.LocalRate), nil
 }
 
 // Start probes providers once, then serves on ln and keeps discovery running.
@@ -68,13 +107,31 @@ func (g *Gateway) Listen() (net.Listener, error) {
 	return ln, nil
 }
 
-// Shutdown stops taking requests, lets those in flight finish until ctx ends, and stops
-// discovery.
+// Shutdown stops taking requests, lets those in flight finish until ctx ends, stops discovery,
+// and then writes every pending ledger record before closing the database.
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	err := g.Server.Shutdown(ctx)
 	if g.stop != nil {
 		g.stop()
 	}
 	g.wg.Wait()
+	// The ledger gets its own grace: records of requests that did finish must not be lost
+	// because the requests took all of ctx.
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if lerr := g.Ledger.Close(lctx); lerr != nil {
+		g.log.Error("ledger records could not be written", "error", lerr)
+		err = errors.Join(err, lerr)
+	}
+	if cerr := g.Store.Close(); cerr != nil {
+		err = errors.Join(err, cerr)
+	}
 	return err
+}
+
+// Close releases what New opened, for a gateway that was never started.
+func (g *Gateway) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return errors.Join(g.Ledger.Close(ctx), g.Store.Close())
 }

@@ -15,13 +15,16 @@ import (
 	"time"
 
 	"github.com/sovereign-gateway/sovereign/internal/api/openai"
+	"github.com/sovereign-gateway/sovereign/internal/api/usage"
 	"github.com/sovereign-gateway/sovereign/internal/catalog"
 	"github.com/sovereign-gateway/sovereign/internal/llm"
 )
 
 // Options are the server's parts, built by the caller.
 type Options struct {
-	OpenAI  *openai.Handler
+	OpenAI *openai.Handler
+	// Usage serves GET /v1/sovereign/usage; nil leaves the route out.
+	Usage   *usage.Handler
 	Catalog *catalog.Catalog
 	Log     *slog.Logger
 	Version string
@@ -42,6 +45,9 @@ func New(opts Options) *Server {
 	s.handle("POST /v1/embeddings", o.Embeddings)
 	s.handle("GET /v1/models", o.ListModels)
 	s.handle("GET /v1/models/{id...}", o.GetModel)
+	if opts.Usage != nil {
+		s.handle("GET /v1/sovereign/usage", opts.Usage.Serve)
+	}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.handle("/", notFound)
@@ -154,6 +160,10 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				}
 			}
 			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+				return
+			}
+			// Below info (log.level warn) the access log is off: build none of its attributes.
+			if !log.Enabled(r.Context(), slog.LevelInfo) {
 				return
 			}
 			attrs := []any{"request_id", id, "method", r.Method, "path", r.URL.Path, "status", rec.status,

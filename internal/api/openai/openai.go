@@ -37,6 +37,8 @@ type Handler struct {
 	MaxBody int64
 	// Started is when the gateway started; models listed without a date carry it.
 	Started time.Time
+	// Accounting puts every request in the ledger; nil records nothing.
+	Accounting *Accounting
 }
 
 // readBody reads a request body within the limit, answering 413 beyond it.
@@ -77,8 +79,22 @@ func setRoute(w http.ResponseWriter, t catalog.Target) {
 	h.Set(HeaderModel, t.Name())
 }
 
-// ChatCompletions serves POST /v1/chat/completions.
+// ChatCompletions serves POST /v1/chat/completions. Every request, answered or refused, ends
+// up in the ledger.
 func (h *Handler) ChatCompletions(w http.ResponseWriter, r *http.Request) error {
+	x := h.begin(w, r, "openai.chat")
+	err := h.chat(w, r, x)
+	if !x.done {
+		status := http.StatusOK
+		if err != nil {
+			status = llm.AsError(err).Status
+		}
+		_ = x.finish(r.Context(), status, err)
+	}
+	return err
+}
+
+func (h *Handler) chat(w http.ResponseWriter, r *http.Request, x *exchange) error {
 	body, err := h.readBody(w, r)
 	if err != nil {
 		return err
@@ -87,6 +103,7 @@ func (h *Handler) ChatCompletions(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	x.request(req)
 	targets, err := h.Catalog.Resolve(req.Model, catalog.NeedOf(req))
 	if err != nil {
 		return err
@@ -97,32 +114,66 @@ func (h *Handler) ChatCompletions(w http.ResponseWriter, r *http.Request) error 
 		if err != nil {
 			return err
 		}
+		x.target(t)
+		x.resp = resp
 		out, err := openaiwire.EncodeChatResponse(resp)
 		if err != nil {
 			return err
 		}
 		setRoute(w, t)
+		// In strict mode the answer is released only once its record is committed.
+		if err := x.finish(ctx, http.StatusOK, nil); err != nil {
+			return err
+		}
+		x.setMoneyHeaders(w)
 		writeJSON(w, http.StatusOK, out)
 		return nil
 	}
-	stream, t, err := h.Dispatch.Stream(ctx, req, targets)
+	// The ledger needs the upstream's usage: ask for it, and strip it back out below when the
+	// caller did not.
+	up := *req
+	up.IncludeUsage = true
+	stream, t, err := h.Dispatch.Stream(ctx, &up, targets)
 	if err != nil {
 		return err
 	}
-	defer stream.Close()
+	x.target(t)
+	// Chunks are received ahead of the writer, and what was written is flushed only when no
+	// further chunk is waiting (see readAhead): a burst of events goes out in one write.
+	ra := startReadAhead(ctx, stream)
+	defer ra.Close()
 	setRoute(w, t)
 	sse.SetHeaders(w.Header())
+	// Cost and savings are known only at the end: they come as trailers, and in a comment
+	// event before [DONE] for clients that cannot read trailers.
+	if x.acct != nil {
+		w.Header().Set("Trailer", HeaderCost+", "+HeaderSaved)
+	}
 	w.WriteHeader(http.StatusOK)
-	sw := sse.NewWriter(w)
-	// Send the headers now: a local engine may take seconds to load a model before its first
-	// token, and clients should know the request was accepted.
+	lw := &lazyFlusher{ResponseWriter: w}
+	sw := sse.NewWriter(lw)
+	// Send the headers now (unless the first chunk is already here): a local engine may take
+	// seconds to load a model before its first token, and clients should know the request was
+	// accepted.
 	if err := sw.Flush(); err != nil {
 		return errClientGone
 	}
 	var usage *llm.Chunk // the usage chunk to send last, when the caller asked for one
 	for {
-		ch, err := stream.Recv()
+		ch, err := ra.Recv(lw.flush)
 		if err == io.EOF {
+			if err := x.finish(ctx, http.StatusOK, nil); err != nil {
+				e := llm.AsError(err)
+				_ = sw.Data(openaiwire.EncodeError(e))
+				x.done = true
+				return &streamFailed{err: e}
+			}
+			if x.acct != nil {
+				cost, saved := x.moneyHeaders()
+				_ = sw.Comment(strings.ToLower(HeaderCost) + "=" + cost + " " + strings.ToLower(HeaderSaved) + "=" + saved)
+				w.Header().Set(HeaderCost, cost)
+				w.Header().Set(HeaderSaved, saved)
+			}
 			if usage != nil {
 				payload, err := openaiwire.EncodeChunk(usage)
 				if err != nil {
@@ -140,7 +191,7 @@ func (h *Handler) ChatCompletions(w http.ResponseWriter, r *http.Request) error 
 			return nil
 		}
 		if err != nil {
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || errors.Is(err, errClientGone) {
 				return errClientGone
 			}
 			// Headers are gone: the error becomes an event in OpenAI's format, which the SDKs
@@ -150,6 +201,8 @@ func (h *Handler) ChatCompletions(w http.ResponseWriter, r *http.Request) error 
 			_ = sw.Data(openaiwire.EncodeError(e))
 			return &streamFailed{err: e}
 		}
+		x.firstByte()
+		x.chunk(ch)
 		ch, usage = splitUsage(ch, usage, req.IncludeUsage)
 		if ch == nil {
 			continue
@@ -173,11 +226,15 @@ func (h *Handler) ChatCompletions(w http.ResponseWriter, r *http.Request) error 
 // chunk to send last. Chunks relayed in OpenAI's format are left as the upstream sent them: it
 // got the caller's stream_options and answered by them.
 func splitUsage(ch, pending *llm.Chunk, include bool) (*llm.Chunk, *llm.Chunk) {
-	if ch.Raw != nil && ch.RawFormat == llm.FormatOpenAIChat {
-		return ch, pending
+	raw := ch.Raw != nil && ch.RawFormat == llm.FormatOpenAIChat
+	if raw && !ch.Decoded {
+		return ch, pending // chunks with usage are decoded on arrival: this one has none
 	}
 	if ch.Decode() != nil || ch.Usage == nil {
 		return ch, pending // an undecodable chunk fails in EncodeChunk
+	}
+	if raw && include {
+		return ch, pending // the upstream answered the caller's own stream_options
 	}
 	if include {
 		u := *ch
@@ -211,6 +268,19 @@ func IsSent(err error) bool {
 
 // Embeddings serves POST /v1/embeddings.
 func (h *Handler) Embeddings(w http.ResponseWriter, r *http.Request) error {
+	x := h.begin(w, r, "openai.embeddings")
+	err := h.embeddings(w, r, x)
+	if !x.done {
+		status := http.StatusOK
+		if err != nil {
+			status = llm.AsError(err).Status
+		}
+		_ = x.finish(r.Context(), status, err)
+	}
+	return err
+}
+
+func (h *Handler) embeddings(w http.ResponseWriter, r *http.Request, x *exchange) error {
 	body, err := h.readBody(w, r)
 	if err != nil {
 		return err
@@ -219,6 +289,7 @@ func (h *Handler) Embeddings(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	x.embedRequest(req)
 	targets, err := h.Catalog.Resolve(req.Model, catalog.Need{Embeddings: true})
 	if err != nil {
 		return err
@@ -227,11 +298,19 @@ func (h *Handler) Embeddings(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	x.target(t)
+	x.embedUsage(req, resp)
 	out, err := openaiwire.EncodeEmbeddingResponse(resp, req.EncodingFormat)
 	if err != nil {
 		return err
 	}
 	setRoute(w, t)
+	if err := x.finish(r.Context(), http.StatusOK, nil); err != nil {
+		return err
+	}
+	cost, saved := x.moneyHeaders()
+	w.Header().Set(HeaderCost, cost)
+	w.Header().Set(HeaderSaved, saved)
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

@@ -35,8 +35,10 @@ func TestSplitUsage(t *testing.T) {
 		{"usage alone, caller wants usage", usageOnly(), true, false, false, true},
 		{"usage alone, caller does not", usageOnly(), false, false, false, false},
 		{"no usage", &llm.Chunk{Decoded: true, Choices: []llm.ChunkChoice{{}}}, true, true, false, false},
-		// Relayed OpenAI bytes stay as the upstream sent them (it answered the caller's stream_options).
-		{"raw OpenAI chunk", raw(), false, true, true, false},
+		// The gateway always asks upstreams for usage (the ledger needs it): relayed OpenAI
+		// bytes keep it when the caller asked too, and lose it when the caller did not.
+		{"raw OpenAI chunk, caller wants usage", raw(), true, true, true, false},
+		{"raw OpenAI chunk, caller does not", raw(), false, true, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := *tc.in
