@@ -40,21 +40,21 @@ type Accounting struct {
 
 // exchange follows one request from arrival to its ledger record.
 type exchange struct {
-	acct    *Accounting
-	start   time.Time
-	rec     ledger.Record
-	req     *llm.Request
-	resp    *llm.Response
-	usage   *llm.Usage
+	acct  *Accounting
+	start time.Time
+	rec   ledger.Record
+	req   *llm.Request
+	resp  *llm.Response
+	usage *llm.Usage
 	// held are the stream's chunks still in raw form, kept (not decoded) in case the upstream
 	// reports no usage and the gateway must count the answer's tokens itself.
 	held    []*llm.Chunk
 	outText strings.Builder
 	// embedded is set for embeddings: input tokens counted or reported, no output.
 	embedded bool
-	local   bool
-	done    bool
-	bill    pricing.Bill
+	local    bool
+	done     bool
+	bill     pricing.Bill
 }
 
 // begin starts the record of a request; the request id is the one the server's middleware put
