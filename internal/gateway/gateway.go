@@ -21,6 +21,7 @@ import (
 	"github.com/sovereign-gateway/sovereign/internal/dispatch"
 	"github.com/sovereign-gateway/sovereign/internal/ledger"
 	"github.com/sovereign-gateway/sovereign/internal/ledger/sqlite"
+	"github.com/sovereign-gateway/sovereign/internal/metrics"
 	"github.com/sovereign-gateway/sovereign/internal/pricing"
 	"github.com/sovereign-gateway/sovereign/internal/server"
 )
@@ -67,7 +68,8 @@ func New(cfg *config.Config, log *slog.Logger, version string) (*Gateway, error)
 	disp := dispatch.New(dispatch.Options{Backoff: cfg.Retry.Backoff.D(), MaxBackoff: cfg.Retry.MaxBackoff.D(), Log: log})
 	h := &openai.Handler{Catalog: cat, Dispatch: disp, Log: log, MaxBody: int64(cfg.MaxBodyBytes), Started: time.Now(),
 		Accounting: acct}
-	srv := server.New(server.Options{OpenAI: h, Usage: &usage.Handler{Store: store}, Catalog: cat, Log: log, Version: version})
+	srv := server.New(server.Options{OpenAI: h, Usage: &usage.Handler{Store: store},
+		Metrics: metrics.New(writer), Catalog: cat, Log: log, Version: version})
 	return &Gateway{Config: cfg, Catalog: cat, Discover: disc, Server: srv, Ledger: writer, Store: store, log: log}, nil
 }
 

@@ -12,19 +12,23 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/sovereign-gateway/sovereign/internal/api/openai"
 	"github.com/sovereign-gateway/sovereign/internal/api/usage"
 	"github.com/sovereign-gateway/sovereign/internal/catalog"
 	"github.com/sovereign-gateway/sovereign/internal/llm"
+	"github.com/sovereign-gateway/sovereign/internal/metrics"
 )
 
 // Options are the server's parts, built by the caller.
 type Options struct {
 	OpenAI *openai.Handler
 	// Usage serves GET /v1/sovereign/usage; nil leaves the route out.
-	Usage   *usage.Handler
+	Usage *usage.Handler
+	// Metrics counts requests and serves GET /metrics; nil leaves both out.
+	Metrics *metrics.Metrics
 	Catalog *catalog.Catalog
 	Log     *slog.Logger
 	Version string
@@ -47,6 +51,9 @@ func New(opts Options) *Server {
 	s.handle("GET /v1/models/{id...}", o.GetModel)
 	if opts.Usage != nil {
 		s.handle("GET /v1/sovereign/usage", opts.Usage.Serve)
+	}
+	if opts.Metrics != nil {
+		s.mux.Handle("GET /metrics", opts.Metrics.Handler())
 	}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
@@ -159,8 +166,11 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 					openai.WriteError(rec, llm.AsError(errors.New("panic")))
 				}
 			}
-			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics" {
 				return
+			}
+			if s.opts.Metrics != nil {
+				s.opts.Metrics.Request(metricPath(r.URL.Path), rec.Header().Get(openai.HeaderRoute), rec.status)
 			}
 			// Below info (log.level warn) the access log is off: build none of its attributes.
 			if !log.Enabled(r.Context(), slog.LevelInfo) {
@@ -183,6 +193,18 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// metricPath bounds the path label to the API's endpoints, so that scans of random paths do not
+// grow the metric without limit.
+func metricPath(p string) string {
+	switch {
+	case p == "/v1/chat/completions", p == "/v1/embeddings", p == "/v1/models", p == "/v1/sovereign/usage":
+		return p
+	case strings.HasPrefix(p, "/v1/models/"):
+		return "/v1/models/{id}"
+	}
+	return "other"
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

@@ -171,7 +171,13 @@ func (x *exchange) embedUsage(req *llm.EmbedRequest, resp *llm.EmbedResponse) {
 
 // settle computes tokens and money.
 func (x *exchange) settle() {
-	if x.acct == nil || x.rec.Provider == "" {
+	if x.acct == nil {
+		return
+	}
+	if x.rec.Provider == "" {
+		// Refused before any provider was asked: nothing was spent, nothing saved.
+		zero := 0.0
+		x.rec.CostUSD, x.rec.CounterfactualUSD, x.rec.SavedUSD = &zero, &zero, &zero
 		return
 	}
 	u := llm.Usage{}
