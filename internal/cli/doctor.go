@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/sovereign-gateway/sovereign/internal/ledger/sqlite"
 )
 
 // doctor checks everything the gateway depends on and says in plain words what to fix.
@@ -47,6 +49,18 @@ func doctor(ctx context.Context, args []string, env Env) error {
 		bad("%s is not writable: %v; set SOVEREIGN_DATA or data_dir to a directory you own", cfg.DataDir, err)
 	} else {
 		ok("%s is writable", cfg.DataDir)
+	}
+
+	fmt.Fprintln(out, "Ledger")
+	if path := LedgerPath(cfg); fileExists(path) {
+		if st, err := sqlite.Open(path, sqlite.Options{}); err != nil {
+			bad("%v", err)
+		} else {
+			st.Close()
+			ok("%s opens and passes its integrity check (durability: %s)", path, cfg.Ledger.Durability)
+		}
+	} else {
+		ok("%s will be created on start (durability: %s)", path, cfg.Ledger.Durability)
 	}
 
 	fmt.Fprintln(out, "Cloud keys")
@@ -118,6 +132,11 @@ func checkPort(addr string, ok, warn, bad func(string, ...any)) {
 		}
 	}
 	bad("%s is taken by another program; stop it or start the gateway with --addr 127.0.0.1:PORT", addr)
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 func checkDataDir(dir string) error {
