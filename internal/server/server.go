@@ -176,20 +176,22 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			if !log.Enabled(r.Context(), slog.LevelInfo) {
 				return
 			}
-			attrs := []any{"request_id", id, "method", r.Method, "path", r.URL.Path, "status", rec.status,
-				"duration_ms", float64(time.Since(start).Microseconds()) / 1000}
+			// LogAttrs with typed attributes: no boxing of each value into an interface.
+			attrs := make([]slog.Attr, 0, 10)
+			attrs = append(attrs, slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Int("status", rec.status), slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000))
 			if m := rec.Header().Get(openai.HeaderModel); m != "" {
-				attrs = append(attrs, "model", m, "route", rec.Header().Get(openai.HeaderRoute))
+				attrs = append(attrs, slog.String("model", m), slog.String("route", rec.Header().Get(openai.HeaderRoute)))
 			}
 			if rec.err != nil {
 				e := llm.AsError(rec.err)
-				attrs = append(attrs, "error_code", e.Code)
+				attrs = append(attrs, slog.String("error_code", e.Code))
 				if e.Cause != nil && e.Status >= 500 {
 					// Causes are transport errors and the like; they never hold prompt text.
-					attrs = append(attrs, "cause", e.Cause.Error())
+					attrs = append(attrs, slog.String("cause", e.Cause.Error()))
 				}
 			}
-			log.Info("request", attrs...)
+			log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 		}()
 		next.ServeHTTP(rec, r)
 	})

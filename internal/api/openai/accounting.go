@@ -53,8 +53,13 @@ type exchange struct {
 	// embedded is set for embeddings: input tokens counted or reported, no output.
 	embedded bool
 	local    bool
-	done     bool
-	bill     pricing.Bill
+	// unanswered is set when the target failed before any answer began: the record names the
+	// target, but nothing was spent.
+	unanswered bool
+	done       bool
+	// started is set once the answer's status line went out.
+	started bool
+	bill    pricing.Bill
 }
 
 // begin starts the record of a request; the request id is the one the server's middleware put
@@ -97,6 +102,17 @@ func (x *exchange) target(t catalog.Target) {
 	x.rec.Provider = t.Entry.Name
 	x.rec.Model = t.Model
 	x.local = t.Entry.Local
+}
+
+// failedAt notes the target that was tried last when no target answered, so that the record
+// shows where the request was routed (reports count errors by model and provider); the
+// request bills nothing, as no answer began. A zero Target (none was tried) changes nothing.
+func (x *exchange) failedAt(t catalog.Target) {
+	if t.Entry == nil {
+		return
+	}
+	x.target(t)
+	x.unanswered = true
 }
 
 // firstByte marks the time to first token of a stream.
@@ -174,8 +190,9 @@ func (x *exchange) settle() {
 	if x.acct == nil {
 		return
 	}
-	if x.rec.Provider == "" {
-		// Refused before any provider was asked: nothing was spent, nothing saved.
+	if x.rec.Provider == "" || x.unanswered {
+		// Refused before any provider was asked, or no provider answered: nothing was spent,
+		// nothing saved.
 		zero := 0.0
 		x.rec.CostUSD, x.rec.CounterfactualUSD, x.rec.SavedUSD = &zero, &zero, &zero
 		return
@@ -253,7 +270,8 @@ func (x *exchange) finish(ctx context.Context, status int, err error) error {
 		x.rec.Outcome = ledger.OutcomeOK
 	case errors.Is(err, errClientGone) || errors.Is(err, context.Canceled):
 		x.rec.Outcome = ledger.OutcomeCancelled
-		x.rec.ErrorCode = "client_disconnected"
+		x.rec.ErrorCode = CodeClientDisconnected
+
 	default:
 		e := llm.AsError(err)
 		x.rec.ErrorCode = e.Code
@@ -281,6 +299,13 @@ func (x *exchange) finish(ctx context.Context, status int, err error) error {
 	}
 	return nil
 }
+
+// CodeClientDisconnected marks a request whose client went away before its answer ended.
+const CodeClientDisconnected = "client_disconnected"
+
+// StatusClientClosed is the status recorded for a request whose client left before any answer
+// (nginx's 499).
+const StatusClientClosed = 499
 
 // CodeLedgerUnavailable is the error code of an answer withheld because its record could not be
 // committed in strict mode.

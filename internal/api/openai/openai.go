@@ -84,9 +84,18 @@ func setRoute(w http.ResponseWriter, t catalog.Target) {
 func (h *Handler) ChatCompletions(w http.ResponseWriter, r *http.Request) error {
 	x := h.begin(w, r, "openai.chat")
 	err := h.chat(w, r, x)
+	if err != nil && r.Context().Err() != nil && !IsSent(err) {
+		err = errClientGone // the caller left while the gateway waited for the upstream
+	}
 	if !x.done {
+		// A stream that failed midway or lost its client had already sent 200, which is what
+		// the client got.
 		status := http.StatusOK
-		if err != nil {
+		switch {
+		case err == nil:
+		case errors.Is(err, errClientGone) && !x.started:
+			status = StatusClientClosed
+		case !IsSent(err):
 			status = llm.AsError(err).Status
 		}
 		_ = x.finish(r.Context(), status, err)
@@ -112,6 +121,7 @@ func (h *Handler) chat(w http.ResponseWriter, r *http.Request, x *exchange) erro
 	if !req.Stream {
 		resp, t, err := h.Dispatch.Chat(ctx, req, targets)
 		if err != nil {
+			x.failedAt(t)
 			return err
 		}
 		x.target(t)
@@ -135,6 +145,7 @@ func (h *Handler) chat(w http.ResponseWriter, r *http.Request, x *exchange) erro
 	up.IncludeUsage = true
 	stream, t, err := h.Dispatch.Stream(ctx, &up, targets)
 	if err != nil {
+		x.failedAt(t)
 		return err
 	}
 	x.target(t)
@@ -150,6 +161,7 @@ func (h *Handler) chat(w http.ResponseWriter, r *http.Request, x *exchange) erro
 		w.Header().Set("Trailer", HeaderCost+", "+HeaderSaved)
 	}
 	w.WriteHeader(http.StatusOK)
+	x.started = true
 	lw := &lazyFlusher{ResponseWriter: w}
 	sw := sse.NewWriter(lw)
 	// Send the headers now (unless the first chunk is already here): a local engine may take
@@ -252,12 +264,17 @@ func splitUsage(ch, pending *llm.Chunk, include bool) (*llm.Chunk, *llm.Chunk) {
 }
 
 // errClientGone reports that the caller disconnected; nothing more can be sent.
-var errClientGone = errors.New("client disconnected")
+var errClientGone error = &llm.Error{Status: StatusClientClosed, Type: llm.TypeInvalidRequest,
+	Code: CodeClientDisconnected, Message: "client disconnected"}
 
 // streamFailed is a failure after the stream started; its error event was already sent.
 type streamFailed struct{ err *llm.Error }
 
 func (s *streamFailed) Error() string { return "stream failed: " + s.err.Error() }
+
+// Unwrap gives the upstream's error to llm.AsError, so that the access log shows its code, not
+// an internal error.
+func (s *streamFailed) Unwrap() error { return s.err }
 
 // IsSent reports whether err was already delivered to the client (mid-stream failure or a
 // disconnected client), so that no error body must be written.
@@ -270,9 +287,18 @@ func IsSent(err error) bool {
 func (h *Handler) Embeddings(w http.ResponseWriter, r *http.Request) error {
 	x := h.begin(w, r, "openai.embeddings")
 	err := h.embeddings(w, r, x)
+	if err != nil && r.Context().Err() != nil && !IsSent(err) {
+		err = errClientGone // the caller left while the gateway waited for the upstream
+	}
 	if !x.done {
+		// A stream that failed midway or lost its client had already sent 200, which is what
+		// the client got.
 		status := http.StatusOK
-		if err != nil {
+		switch {
+		case err == nil:
+		case errors.Is(err, errClientGone) && !x.started:
+			status = StatusClientClosed
+		case !IsSent(err):
 			status = llm.AsError(err).Status
 		}
 		_ = x.finish(r.Context(), status, err)
@@ -296,6 +322,7 @@ func (h *Handler) embeddings(w http.ResponseWriter, r *http.Request, x *exchange
 	}
 	resp, t, err := h.Dispatch.Embed(r.Context(), req, targets)
 	if err != nil {
+		x.failedAt(t)
 		return err
 	}
 	x.target(t)
