@@ -82,8 +82,15 @@ func setRoute(w http.ResponseWriter, t catalog.Target) {
 // ChatCompletions serves POST /v1/chat/completions. Every request, answered or refused, ends
 // up in the ledger.
 func (h *Handler) ChatCompletions(w http.ResponseWriter, r *http.Request) error {
-	x := h.begin(w, r, "openai.chat")
-	err := h.chat(w, r, x)
+	return h.recorded(w, r, "openai.chat", h.chat)
+}
+
+// recorded runs serve and puts its request in the ledger, unless serve already did (an answer
+// whose record had to be committed before its final bytes).
+func (h *Handler) recorded(w http.ResponseWriter, r *http.Request, ingress string,
+	serve func(http.ResponseWriter, *http.Request, *exchange) error) error {
+	x := h.begin(w, r, ingress)
+	err := serve(w, r, x)
 	if err != nil && r.Context().Err() != nil && !IsSent(err) {
 		err = errClientGone // the caller left while the gateway waited for the upstream
 	}
@@ -285,25 +292,7 @@ func IsSent(err error) bool {
 
 // Embeddings serves POST /v1/embeddings.
 func (h *Handler) Embeddings(w http.ResponseWriter, r *http.Request) error {
-	x := h.begin(w, r, "openai.embeddings")
-	err := h.embeddings(w, r, x)
-	if err != nil && r.Context().Err() != nil && !IsSent(err) {
-		err = errClientGone // the caller left while the gateway waited for the upstream
-	}
-	if !x.done {
-		// A stream that failed midway or lost its client had already sent 200, which is what
-		// the client got.
-		status := http.StatusOK
-		switch {
-		case err == nil:
-		case errors.Is(err, errClientGone) && !x.started:
-			status = StatusClientClosed
-		case !IsSent(err):
-			status = llm.AsError(err).Status
-		}
-		_ = x.finish(r.Context(), status, err)
-	}
-	return err
+	return h.recorded(w, r, "openai.embeddings", h.embeddings)
 }
 
 func (h *Handler) embeddings(w http.ResponseWriter, r *http.Request, x *exchange) error {
