@@ -136,7 +136,10 @@ func NewChunk(data []byte) (*llm.Chunk, error) {
 		if err := c.Decode(); err != nil {
 			return nil, err
 		}
-	} else if !json.Valid(data) {
+	} else if !looksLikeObject(data) {
+		// A full json.Valid of every relayed chunk was a third of the relay's cost. Chunks
+		// that matter to the gateway (finish reason, usage, error) are decoded above; the
+		// others only need to be one whole JSON object, as a truncated or garbled line is not.
 		return nil, fmt.Errorf("decode chat.completion.chunk: invalid JSON")
 	}
 	return c, nil
@@ -151,6 +154,14 @@ var (
 // hasMember reports whether data holds the quoted member name followed by a colon and a value
 // that starts with first. It is a quick filter: a match inside a string only costs an early
 // decode.
+// looksLikeObject reports whether data is framed as one JSON object: it opens with '{' and
+// closes with '}'. That catches the garbage a broken upstream sends (HTML, cut-off lines) at
+// no cost; a chunk garbled inside fails in the client's decoder, as it would behind any proxy.
+func looksLikeObject(data []byte) bool {
+	t := bytes.TrimSpace(data)
+	return len(t) >= 2 && t[0] == '{' && t[len(t)-1] == '}'
+}
+
 func hasMember(data, name []byte, first byte) bool {
 	for {
 		i := bytes.Index(data, name)

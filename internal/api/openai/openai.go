@@ -181,6 +181,12 @@ func (h *Handler) chat(w http.ResponseWriter, r *http.Request, x *exchange) erro
 	for {
 		ch, err := ra.Recv(lw.flush)
 		if err == io.EOF {
+			if x.acct != nil && x.acct.Strict {
+				// What is already written goes out now; only [DONE] waits for the commit.
+				if err := lw.flush(); err != nil {
+					return errClientGone
+				}
+			}
 			if err := x.finish(ctx, http.StatusOK, nil); err != nil {
 				e := llm.AsError(err)
 				_ = sw.Data(openaiwire.EncodeError(e))
