@@ -10,7 +10,7 @@
 //
 //	go test -tags sqlitedrivers -run '^$' -bench . -benchtime 3s ./bench/sqlitedrivers/...
 //
-// The schema, statements and pragmas mirror internal/ledger/sqlite; results and the decision
+// The schema comes from internal/ledger/sqlite; the statements and pragmas mirror it; results and the decision
 // are in docs/BENCHMARKS.md ("Ledger: SQLite driver").
 package sqlitedrivers
 
@@ -22,49 +22,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// schema mirrors internal/ledger/sqlite's first migration.
-const schema = `
-CREATE TABLE requests (
-	id                  INTEGER PRIMARY KEY,
-	time_us             INTEGER NOT NULL,
-	request_id          TEXT    NOT NULL,
-	caller              TEXT    NOT NULL,
-	team                TEXT    NOT NULL,
-	task                TEXT    NOT NULL,
-	session             TEXT    NOT NULL,
-	user                TEXT    NOT NULL,
-	ingress             TEXT    NOT NULL,
-	stream              INTEGER NOT NULL,
-	requested_model     TEXT    NOT NULL,
-	route               TEXT    NOT NULL,
-	provider            TEXT    NOT NULL,
-	model               TEXT    NOT NULL,
-	input_tokens        INTEGER NOT NULL,
-	output_tokens       INTEGER NOT NULL,
-	cached_input_tokens INTEGER NOT NULL,
-	cache_write_tokens  INTEGER NOT NULL,
-	reasoning_tokens    INTEGER NOT NULL,
-	tokens_estimated    INTEGER NOT NULL,
-	latency_ms          REAL    NOT NULL,
-	ttft_ms             REAL    NOT NULL,
-	status              INTEGER NOT NULL,
-	error_code          TEXT    NOT NULL,
-	outcome             TEXT    NOT NULL,
-	cost_usd            REAL,
-	counterfactual_usd  REAL,
-	saved_usd           REAL,
-	reference_model     TEXT    NOT NULL,
-	price_table_date    TEXT    NOT NULL,
-	prompt              TEXT    NOT NULL,
-	metadata            TEXT
-) STRICT;
-CREATE INDEX requests_time  ON requests (time_us);
-CREATE INDEX requests_model ON requests (model, time_us);
-CREATE INDEX requests_route ON requests (route, time_us);
-CREATE INDEX requests_task  ON requests (task, time_us);
-`
+	ledgersqlite "github.com/sovereign-gateway/sovereign/internal/ledger/sqlite"
+)
 
 const insertSQL = `INSERT INTO requests (
 	time_us, request_id, caller, team, task, session, user, ingress, stream, requested_model,
@@ -113,7 +73,7 @@ func open(b *testing.B, o Opener, synchronous string) *sql.DB {
 			b.Fatalf("%s: %v", p, err)
 		}
 	}
-	if _, err := db.Exec(schema); err != nil {
+	if _, err := db.Exec(strings.Join(ledgersqlite.Schema(), ";\n")); err != nil {
 		b.Fatal(err)
 	}
 	return db

@@ -47,3 +47,7 @@ var migrations = []string{
 	CREATE INDEX requests_route ON requests (route, time_us);
 	CREATE INDEX requests_task  ON requests (task, time_us);`,
 }
+
+// Schema returns the ledger's migrations in order, for benchmarks that must run the very same
+// tables and indexes.
+func Schema() []string { return append([]string(nil), migrations...) }
