@@ -222,7 +222,7 @@ type providerStatus struct {
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	var ps []providerStatus
+	ps := []providerStatus{}
 	for _, e := range s.opts.Catalog.Entries() {
 		ps = append(ps, providerStatus{Name: e.Name, Route: e.Route(), Reachable: e.Reachable, Models: len(e.Models), Error: e.LastError})
 	}
