@@ -50,9 +50,7 @@ type exchange struct {
 	// reports no usage and the gateway must count the answer's tokens itself.
 	held    []*llm.Chunk
 	outText strings.Builder
-	// embedded is set for embeddings: input tokens counted or reported, no output.
-	embedded bool
-	local    bool
+	local   bool
 	// unanswered is set when the target failed before any answer began: the record names the
 	// target, but nothing was spent.
 	unanswered bool
@@ -163,7 +161,6 @@ func (x *exchange) streamedText() string {
 func (x *exchange) embedRequest(req *llm.EmbedRequest) {
 	x.rec.RequestedModel = req.Model
 	x.rec.User = req.User
-	x.embedded = true
 }
 
 // embedUsage takes the provider's count of input tokens, or counts them.
