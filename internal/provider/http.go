@@ -37,6 +37,14 @@ func NewTransport() *http.Transport {
 	}
 }
 
+// NewClient returns an HTTP client on t, or on a new NewTransport when t is nil.
+func NewClient(t http.RoundTripper) *http.Client {
+	if t == nil {
+		t = NewTransport()
+	}
+	return &http.Client{Transport: t}
+}
+
 // Post sends a JSON body and returns the response when its status is 2xx. Any other status is
 // read, closed and returned as the error that decodeError makes of it. Transport failures are
 // mapped to retryable 502s, and deadline expiry to 504s.

@@ -241,6 +241,17 @@ func (x *exchange) moneyHeaders() (cost, saved string) {
 	return f(x.rec.CostUSD), f(x.rec.SavedUSD)
 }
 
+// answer records a complete JSON answer and then sends it with its cost headers. In strict mode
+// the body leaves only once the record is committed.
+func (x *exchange) answer(ctx context.Context, w http.ResponseWriter, body []byte) error {
+	if err := x.finish(ctx, http.StatusOK, nil); err != nil {
+		return err
+	}
+	x.setMoneyHeaders(w)
+	writeJSON(w, http.StatusOK, body)
+	return nil
+}
+
 // setMoneyHeaders puts cost and savings on a response whose headers are not yet sent.
 func (x *exchange) setMoneyHeaders(w http.ResponseWriter) {
 	if x.acct == nil {

@@ -139,12 +139,7 @@ func (h *Handler) chat(w http.ResponseWriter, r *http.Request, x *exchange) erro
 		}
 		setRoute(w, t)
 		// In strict mode the answer is released only once its record is committed.
-		if err := x.finish(ctx, http.StatusOK, nil); err != nil {
-			return err
-		}
-		x.setMoneyHeaders(w)
-		writeJSON(w, http.StatusOK, out)
-		return nil
+		return x.answer(ctx, w, out)
 	}
 	// The ledger needs the upstream's usage: ask for it, and strip it back out below when the
 	// caller did not.
@@ -327,14 +322,7 @@ func (h *Handler) embeddings(w http.ResponseWriter, r *http.Request, x *exchange
 		return err
 	}
 	setRoute(w, t)
-	if err := x.finish(r.Context(), http.StatusOK, nil); err != nil {
-		return err
-	}
-	cost, saved := x.moneyHeaders()
-	w.Header().Set(HeaderCost, cost)
-	w.Header().Set(HeaderSaved, saved)
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return x.answer(r.Context(), w, out)
 }
 
 // models lists every model the gateway can route to.

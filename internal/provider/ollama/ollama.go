@@ -88,11 +88,7 @@ func New(opts Options) *Client {
 			c.keepAlive, _ = json.Marshal(ka)
 		}
 	}
-	t := opts.Transport
-	if t == nil {
-		t = provider.NewTransport()
-	}
-	c.hc = &http.Client{Transport: t}
+	c.hc = provider.NewClient(opts.Transport)
 	return c
 }
 

@@ -78,11 +78,7 @@ func New(opts Options) *Client {
 	if opts.APIKey != "" {
 		c.header.Set("Authorization", "Bearer "+opts.APIKey)
 	}
-	t := opts.Transport
-	if t == nil {
-		t = provider.NewTransport()
-	}
-	c.hc = &http.Client{Transport: t}
+	c.hc = provider.NewClient(opts.Transport)
 	return c
 }
 
