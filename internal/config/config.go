@@ -25,8 +25,10 @@ import (
 
 // Provider types.
 const (
-	TypeOpenAI = "openai" // any OpenAI-compatible service
-	TypeOllama = "ollama" // Ollama's native API
+	TypeOpenAI    = "openai"    // any OpenAI-compatible service
+	TypeOllama    = "ollama"    // Ollama's native API
+	TypeAnthropic = "anthropic" // Anthropic's Messages API
+	TypeGemini    = "gemini"    // Google's Gemini API (generativelanguage.googleapis.com)
 )
 
 // Config is the whole configuration. The zero value of every field means its default.
@@ -65,10 +67,13 @@ type Config struct {
 type Provider struct {
 	// Name is the prefix of its models in requests ("openai" serves "openai/gpt-4o"). Required.
 	Name string `yaml:"name"`
-	// Type is "openai" (any OpenAI-compatible API; default) or "ollama" (Ollama's native API).
+	// Type is "openai" (any OpenAI-compatible API; default), "ollama" (Ollama's native API),
+	// "anthropic" (Anthropic's Messages API) or "gemini" (Google's Gemini API).
 	Type string `yaml:"type"`
 	// BaseURL is the API root: for type openai including its version path
-	// (https://api.openai.com/v1), for type ollama the server root (http://127.0.0.1:11434).
+	// (https://api.openai.com/v1), for type ollama the server root (http://127.0.0.1:11434),
+	// for anthropic https://api.anthropic.com, for gemini
+	// https://generativelanguage.googleapis.com/v1beta.
 	BaseURL string `yaml:"base_url"`
 	// APIKey is the key, best written as a reference to an environment variable: "${GROQ_API_KEY}".
 	APIKey Secret `yaml:"api_key"`
@@ -101,7 +106,9 @@ type Defaults struct {
 	// Model answers "auto" until the router decides per request; "" means the first reachable
 	// local chat model, else Cloud.
 	Model string `yaml:"model"`
-	// Cloud answers "cloud"; "" means openai/gpt-4o-mini when an OpenAI key is present.
+	// Cloud answers "cloud"; "" means openai/gpt-4o-mini when an OpenAI key is present, else
+	// anthropic/claude-haiku-4-5 with an Anthropic key, else gemini/gemini-2.5-flash with a
+	// Gemini key.
 	Cloud string `yaml:"cloud"`
 }
 
@@ -285,22 +292,29 @@ func sectionName(typ string) string {
 
 // envProvider is a provider that zero configuration finds through its usual variables.
 type envProvider struct {
-	name, keyVar, urlVar, defaultURL string
+	name, keyVar, urlVar, defaultURL, typ string
+	// altKeyVar is read when keyVar is unset (Google's SDKs also read GOOGLE_API_KEY).
+	altKeyVar string
 }
 
 var envProviders = []envProvider{
-	{"openai", "OPENAI_API_KEY", "OPENAI_BASE_URL", "https://api.openai.com/v1"},
-	{"openrouter", "OPENROUTER_API_KEY", "OPENROUTER_BASE_URL", "https://openrouter.ai/api/v1"},
-	{"groq", "GROQ_API_KEY", "GROQ_BASE_URL", "https://api.groq.com/openai/v1"},
-	{"mistral", "MISTRAL_API_KEY", "MISTRAL_BASE_URL", "https://api.mistral.ai/v1"},
-	{"deepseek", "DEEPSEEK_API_KEY", "DEEPSEEK_BASE_URL", "https://api.deepseek.com/v1"},
+	{"openai", "OPENAI_API_KEY", "OPENAI_BASE_URL", "https://api.openai.com/v1", TypeOpenAI, ""},
+	{"anthropic", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "https://api.anthropic.com", TypeAnthropic, ""},
+	{"gemini", "GEMINI_API_KEY", "GEMINI_BASE_URL", "https://generativelanguage.googleapis.com/v1beta", TypeGemini, "GOOGLE_API_KEY"},
+	{"openrouter", "OPENROUTER_API_KEY", "OPENROUTER_BASE_URL", "https://openrouter.ai/api/v1", TypeOpenAI, ""},
+	{"groq", "GROQ_API_KEY", "GROQ_BASE_URL", "https://api.groq.com/openai/v1", TypeOpenAI, ""},
+	{"mistral", "MISTRAL_API_KEY", "MISTRAL_BASE_URL", "https://api.mistral.ai/v1", TypeOpenAI, ""},
+	{"deepseek", "DEEPSEEK_API_KEY", "DEEPSEEK_BASE_URL", "https://api.deepseek.com/v1", TypeOpenAI, ""},
 }
 
 // FromEnv adds the providers found in the environment that the file did not declare, and
 // points Ollama discovery at OLLAMA_HOST.
 func (c *Config) FromEnv(getenv func(string) string) {
 	for _, ep := range envProviders {
-		key, base := getenv(ep.keyVar), getenv(ep.urlVar)
+		key, base, keyVar := getenv(ep.keyVar), getenv(ep.urlVar), ep.keyVar
+		if key == "" && ep.altKeyVar != "" {
+			key, keyVar = getenv(ep.altKeyVar), ep.altKeyVar
+		}
 		if key == "" && base == "" {
 			continue
 		}
@@ -310,8 +324,8 @@ func (c *Config) FromEnv(getenv func(string) string) {
 		if base == "" {
 			base = ep.defaultURL
 		}
-		c.Providers = append(c.Providers, Provider{Name: ep.name, Type: TypeOpenAI, BaseURL: base,
-			APIKey: Secret{Ref: ep.keyVar, value: key}})
+		c.Providers = append(c.Providers, Provider{Name: ep.name, Type: ep.typ, BaseURL: base,
+			APIKey: Secret{Ref: keyVar, value: key}})
 	}
 	if h := getenv("OLLAMA_HOST"); h != "" {
 		c.Discovery.Engines = append(c.Discovery.Engines, Engine{Name: "ollama", Kind: EngineOllama, URL: OllamaURL(h)})
@@ -403,8 +417,15 @@ func (c *Config) ApplyDefaults() {
 			p.MaxRetries = c.Retry.MaxRetries
 		}
 	}
-	if c.Defaults.Cloud == "" && c.provider("openai") != nil {
-		c.Defaults.Cloud = "openai/gpt-4o-mini"
+	if c.Defaults.Cloud == "" {
+		switch {
+		case c.provider("openai") != nil:
+			c.Defaults.Cloud = "openai/gpt-4o-mini"
+		case c.provider("anthropic") != nil:
+			c.Defaults.Cloud = "anthropic/claude-haiku-4-5"
+		case c.provider("gemini") != nil:
+			c.Defaults.Cloud = "gemini/gemini-2.5-flash"
+		}
 	}
 	for i := range c.Discovery.Engines {
 		e := &c.Discovery.Engines[i]
@@ -451,8 +472,10 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("%s: provider %q is declared twice", where, p.Name)
 		}
 		seen[p.Name] = true
-		if p.Type != TypeOpenAI && p.Type != TypeOllama {
-			return fmt.Errorf("%s: provider %q has type %q; use \"openai\" (any OpenAI-compatible API) or \"ollama\"", where, p.Name, p.Type)
+		switch p.Type {
+		case TypeOpenAI, TypeOllama, TypeAnthropic, TypeGemini:
+		default:
+			return fmt.Errorf("%s: provider %q has type %q; use \"openai\" (any OpenAI-compatible API), \"ollama\", \"anthropic\" or \"gemini\"", where, p.Name, p.Type)
 		}
 		if err := checkURL(p.BaseURL); err != nil {
 			return fmt.Errorf("%s: provider %q base_url: %w", where, p.Name, err)

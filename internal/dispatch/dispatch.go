@@ -69,17 +69,28 @@ type Attempt struct {
 	Err    error
 }
 
-// Chat sends a non-streamed chat request.
+// Chat sends a non-streamed chat request. On success req.Dropped lists what the target that
+// answered left out (see llm.Request.Drop); nothing else of req changes.
 func (d *Dispatcher) Chat(ctx context.Context, req *llm.Request, targets []catalog.Target) (*llm.Response, catalog.Target, error) {
 	return run(ctx, d, targets, func(ctx context.Context, t catalog.Target) (*llm.Response, error) {
-		return t.Entry.Provider.Chat(ctx, outbound(req, t))
+		out := outbound(req, t)
+		resp, err := t.Entry.Provider.Chat(ctx, out)
+		if err == nil {
+			req.Dropped = out.Dropped
+		}
+		return resp, err
 	})
 }
 
-// Stream starts a streamed chat request.
+// Stream starts a streamed chat request; req.Dropped is set as by Chat.
 func (d *Dispatcher) Stream(ctx context.Context, req *llm.Request, targets []catalog.Target) (llm.Stream, catalog.Target, error) {
 	return run(ctx, d, targets, func(ctx context.Context, t catalog.Target) (llm.Stream, error) {
-		return t.Entry.Provider.Stream(ctx, outbound(req, t))
+		out := outbound(req, t)
+		s, err := t.Entry.Provider.Stream(ctx, out)
+		if err == nil {
+			req.Dropped = out.Dropped
+		}
+		return s, err
 	})
 }
 
@@ -96,10 +107,12 @@ func (d *Dispatcher) Embed(ctx context.Context, req *llm.EmbedRequest, targets [
 	})
 }
 
-// outbound is the request as the target gets it: the inbound request is never changed.
+// outbound is the request as the target gets it: the inbound request is never changed. Each
+// attempt starts with nothing dropped.
 func outbound(req *llm.Request, t catalog.Target) *llm.Request {
 	out := *req
 	out.Model = t.Model
+	out.Dropped = nil
 	return &out
 }
 

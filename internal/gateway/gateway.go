@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sovereign-gateway/sovereign/internal/api/exchange"
 	"github.com/sovereign-gateway/sovereign/internal/api/openai"
 	"github.com/sovereign-gateway/sovereign/internal/api/usage"
 	"github.com/sovereign-gateway/sovereign/internal/catalog"
@@ -57,7 +58,7 @@ func New(cfg *config.Config, log *slog.Logger, version string) (*Gateway, error)
 		return nil, err
 	}
 	writer := ledger.NewWriter(store, ledger.WriterOptions{Durability: cfg.Ledger.Durability, Log: log})
-	acct := &openai.Accounting{Ledger: writer, Prices: prices, Reference: cfg.Ledger.ReferenceModel,
+	acct := &exchange.Accounting{Ledger: writer, Prices: prices, Reference: cfg.Ledger.ReferenceModel,
 		Strict: cfg.Ledger.Durability == config.DurabilityStrict, StorePrompts: cfg.Ledger.StorePrompts}
 	aliases := make(map[string][]string, len(cfg.Aliases))
 	for k, v := range cfg.Aliases {
@@ -66,8 +67,8 @@ func New(cfg *config.Config, log *slog.Logger, version string) (*Gateway, error)
 	cat := catalog.New(catalog.Options{Aliases: aliases, DefaultModel: cfg.Defaults.Model, DefaultCloud: cfg.Defaults.Cloud})
 	disc := discover.New(cfg, cat, log)
 	disp := dispatch.New(dispatch.Options{Backoff: cfg.Retry.Backoff.D(), MaxBackoff: cfg.Retry.MaxBackoff.D(), Log: log})
-	h := &openai.Handler{Catalog: cat, Dispatch: disp, Log: log, MaxBody: int64(cfg.MaxBodyBytes), Started: time.Now(),
-		Accounting: acct}
+	pipe := &exchange.Pipeline{Catalog: cat, Dispatch: disp, Log: log, MaxBody: int64(cfg.MaxBodyBytes), Accounting: acct}
+	h := &openai.Handler{Pipeline: pipe, Started: time.Now()}
 	srv := server.New(server.Options{OpenAI: h, Usage: &usage.Handler{Store: store},
 		Metrics: metrics.New(writer), Catalog: cat, Log: log, Version: version})
 	return &Gateway{Config: cfg, Catalog: cat, Discover: disc, Server: srv, Ledger: writer, Store: store, log: log}, nil

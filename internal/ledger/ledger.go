@@ -69,6 +69,9 @@ type Record struct {
 
 	Prompt   string // only when the opt-in setting store_prompts is on; "" otherwise
 	Metadata map[string]string
+	// Dropped lists, comma-separated, the request's features the answering target left out
+	// because it has no equivalent (the x-sovereign-dropped header).
+	Dropped string
 }
 
 // Store is the ledger's storage: small enough that a PostgreSQL store can be a second
@@ -149,3 +152,28 @@ type Summary struct {
 	LocalRequests                        int64   // Route == "local"
 	LatencyMeanMS                        float64 // mean LatencyMS of the group's records
 }
+
+// StoredResponse is an answer of the Responses API, kept so that a later request can continue
+// the conversation (previous_response_id) or fetch it again (GET /v1/responses/{id}).
+type StoredResponse struct {
+	ID        string
+	Created   time.Time
+	RequestID string
+	Model     string
+	// Items is the conversation as a JSON array of Responses items: the input the answer was
+	// made from (including earlier turns), then its output.
+	Items []byte
+	// Body is the response object as the client got it.
+	Body []byte
+}
+
+// ResponseStore keeps stored responses. Put writes through at once (not batched): a client may
+// continue a conversation as soon as it has the answer.
+type ResponseStore interface {
+	PutResponse(ctx context.Context, r StoredResponse) error
+	// GetResponse returns ErrNotFound when no response has the id.
+	GetResponse(ctx context.Context, id string) (StoredResponse, error)
+}
+
+// ErrNotFound reports that a stored item does not exist.
+var ErrNotFound = errors.New("not found")

@@ -20,8 +20,11 @@ type Format string
 
 // Wire formats known to the gateway.
 const (
-	FormatOpenAIChat Format = "openai.chat"
-	FormatOllama     Format = "ollama"
+	FormatOpenAIChat      Format = "openai.chat"
+	FormatOpenAIResponses Format = "openai.responses"
+	FormatAnthropic       Format = "anthropic.messages"
+	FormatGemini          Format = "gemini"
+	FormatOllama          Format = "ollama"
 )
 
 // Roles of a message.
@@ -41,6 +44,9 @@ const (
 	FinishToolCalls     = "tool_calls"
 	FinishContentFilter = "content_filter"
 	FinishFunctionCall  = "function_call"
+	// FinishPause is Anthropic's pause_turn: a long-running hosted tool paused the turn, and
+	// the caller may send the answer back to let the model continue.
+	FinishPause = "pause_turn"
 )
 
 // Request is a chat request in canonical form.
@@ -68,6 +74,13 @@ type Request struct {
 	Logprobs         *bool
 	TopLogprobs      *int
 	ReasoningEffort  string
+	// TopK samples from the K most likely tokens (Anthropic, Gemini, Ollama); nil means unset.
+	TopK *int
+	// Thinking asks for extended thinking with a token budget (Anthropic's thinking, Gemini's
+	// thinkingConfig). Targets without an equivalent drop it and list it (see Drop).
+	Thinking *Thinking
+	// CacheKey is a prompt-cache routing hint (OpenAI's prompt_cache_key); safe to drop.
+	CacheKey string
 
 	Stream       bool
 	IncludeUsage bool // the caller asked for a usage chunk at the end of a stream
@@ -80,6 +93,39 @@ type Request struct {
 	// them; any other adapter must refuse them with an unsupported-parameter error.
 	Extensions       map[string]json.RawMessage
 	ExtensionsFormat Format
+	// Hints holds top-level fields in ExtensionsFormat that only tune how the answer is made
+	// (Anthropic's context_management, OpenAI Responses' include): an adapter for the same wire
+	// format forwards them; any other drops them and records that with Drop.
+	Hints map[string]json.RawMessage
+
+	// Dropped lists, in order, the features the adapter that answered had to leave out because
+	// its target has no equivalent and leaving them out does not change what the answer means.
+	// The ingress reports them in the x-sovereign-dropped header.
+	Dropped []string
+}
+
+// Drop records that feature was left out of the request sent upstream. Adapters call it; a
+// feature is listed once.
+func (r *Request) Drop(feature string) {
+	for _, f := range r.Dropped {
+		if f == feature {
+			return
+		}
+	}
+	r.Dropped = append(r.Dropped, feature)
+}
+
+// Thinking modes.
+const (
+	ThinkingEnabled  = "enabled"
+	ThinkingDisabled = "disabled"
+	ThinkingAdaptive = "adaptive"
+)
+
+// Thinking configures extended thinking.
+type Thinking struct {
+	Type         string // ThinkingEnabled, ThinkingDisabled or ThinkingAdaptive
+	BudgetTokens int    // zero: the target's default
 }
 
 // Message is one turn of a conversation.
@@ -93,7 +139,25 @@ type Message struct {
 	ToolCalls   []ToolCall
 	ToolCallID  string
 	Refusal     string
-	Reasoning   string
+	// Reasoning is the model's visible reasoning as plain text (reasoning_content, Ollama's
+	// thinking, Anthropic's thinking blocks joined). Thinking keeps Anthropic's blocks with
+	// their signatures, which Anthropic needs back unchanged in later turns; encoders for
+	// formats without signatures use Reasoning alone.
+	Reasoning string
+	Thinking  []ThinkingBlock
+	// ToolError marks a tool result (Role tool) that reports a failure (Anthropic's is_error).
+	ToolError bool
+	// CacheControl is a prompt-cache breakpoint on the message's last block (Anthropic's
+	// cache_control, raw JSON), kept for Anthropic and dropped elsewhere.
+	CacheControl json.RawMessage
+}
+
+// ThinkingBlock is one block of a model's extended thinking.
+type ThinkingBlock struct {
+	Text      string
+	Signature string
+	// Redacted holds an encrypted block's opaque data; Text is then empty.
+	Redacted string
 }
 
 // Text returns the message's text parts joined together.
@@ -118,6 +182,9 @@ func (m *Message) Text() string {
 const (
 	PartText  = "text"
 	PartImage = "image"
+	// PartDocument is a file given to the model: a PDF or plain text, inline (Data, base64)
+	// or by URL.
+	PartDocument = "document"
 	// PartOther is a content part with no canonical form; Raw holds it in the ingress format.
 	PartOther = "other"
 )
@@ -130,6 +197,15 @@ type Part struct {
 	ImageURL string
 	// ImageDetail is OpenAI's detail hint: "", "auto", "low" or "high".
 	ImageDetail string
+	// MediaType, Data (base64), URL, Title and Filename describe a document part; a plain-text
+	// document has its text in Text and MediaType "text/plain".
+	MediaType string
+	Data      string
+	URL       string
+	Title     string
+	Filename  string
+	// CacheControl is Anthropic's prompt-cache breakpoint on this block, as raw JSON.
+	CacheControl json.RawMessage
 	// Raw keeps a part of type PartOther, in RawFormat.
 	Raw       json.RawMessage
 	RawFormat Format
@@ -140,13 +216,21 @@ type Part struct {
 // TextPart returns a text part.
 func TextPart(s string) Part { return Part{Type: PartText, Text: s} }
 
-// Tool is a function the model may call.
+// Tool is a function the model may call, or a tool the provider hosts (Hosted set).
 type Tool struct {
 	Name        string
 	Description string
 	// Parameters is the JSON schema of the arguments, kept as raw JSON.
 	Parameters json.RawMessage
 	Strict     *bool
+	// CacheControl is Anthropic's prompt-cache breakpoint on the tool, as raw JSON.
+	CacheControl json.RawMessage
+	// Hosted is the type of a tool the provider runs itself (web_search, code execution…), as
+	// named in RawFormat; Raw is its definition. Only an adapter for that format can send it;
+	// others drop it and record the drop.
+	Hosted    string
+	Raw       json.RawMessage
+	RawFormat Format
 }
 
 // Tool choice modes.
@@ -169,6 +253,9 @@ type ToolCall struct {
 	Name string
 	// Arguments is the JSON text of the arguments, exactly as the model produced it.
 	Arguments string
+	// Signature is an opaque token the provider attached to the call and needs back with it in
+	// later turns (Gemini's thoughtSignature).
+	Signature string
 }
 
 // Response format types.
@@ -217,6 +304,8 @@ type Choice struct {
 	Index        int
 	Message      Message
 	FinishReason string
+	// StopSequence is the stop sequence that ended the answer, when the provider says which.
+	StopSequence string
 	// Logprobs is passed through as raw JSON in the upstream's format (OpenAI's shape).
 	Logprobs json.RawMessage
 }
@@ -244,6 +333,7 @@ type ChunkChoice struct {
 	Index        int
 	Delta        Delta
 	FinishReason string
+	StopSequence string
 	Logprobs     json.RawMessage
 }
 
@@ -252,8 +342,13 @@ type Delta struct {
 	Role      string
 	Content   string
 	Reasoning string
-	Refusal   string
-	ToolCalls []ToolCallDelta
+	// ReasoningSignature ends a thinking block with its signature (Anthropic); a following
+	// Reasoning delta starts a new block.
+	ReasoningSignature string
+	// RedactedThinking is an encrypted thinking block, whole.
+	RedactedThinking string
+	Refusal          string
+	ToolCalls        []ToolCallDelta
 }
 
 // ToolCallDelta is a piece of a streamed tool call; ID and Name come in its first piece.
@@ -262,6 +357,7 @@ type ToolCallDelta struct {
 	ID        string
 	Name      string
 	Arguments string
+	Signature string
 }
 
 // NewRawChunk returns a chunk that holds only raw bytes, to be decoded on demand by decode.

@@ -456,13 +456,52 @@ func EncodeChatRequest(r *llm.Request, model, provider string) ([]byte, error) {
 	default:
 		w.Stop, _ = json.Marshal(r.Stop)
 	}
-	w.Messages = make([]Message, len(r.Messages))
+	if r.TopK != nil {
+		r.Drop("top_k")
+	}
+	if r.Thinking != nil {
+		r.Drop("thinking")
+	}
+	if r.CacheKey != "" && r.Extensions["prompt_cache_key"] == nil {
+		// Only OpenAI itself documents prompt_cache_key; other services may refuse it.
+		if provider == "openai" {
+			w.PromptCacheKey = r.CacheKey
+		} else {
+			r.Drop("prompt_cache_key")
+		}
+	}
+	w.Messages = make([]Message, 0, len(r.Messages))
 	for i := range r.Messages {
-		if err := encodeMessage(&r.Messages[i], &w.Messages[i], provider); err != nil {
+		m := &r.Messages[i]
+		if m.CacheControl != nil {
+			r.Drop("cache_control")
+		}
+		if m.ToolError {
+			r.Drop("is_error")
+		}
+		var out Message
+		moved, err := encodeMessage(r, m, &out, provider)
+		if err != nil {
 			return nil, err
+		}
+		w.Messages = append(w.Messages, out)
+		if len(moved) > 0 {
+			// Chat Completions takes only text in a tool result: its images follow in a user turn.
+			var um Message
+			if _, err := encodeMessage(r, &llm.Message{Role: llm.RoleUser, Content: moved}, &um, provider); err != nil {
+				return nil, err
+			}
+			w.Messages = append(w.Messages, um)
 		}
 	}
 	for _, t := range r.Tools {
+		if t.CacheControl != nil {
+			r.Drop("cache_control")
+		}
+		if t.Hosted != "" {
+			r.Drop("tools." + t.Hosted)
+			continue
+		}
 		w.Tools = append(w.Tools, Tool{Type: "function", Function: FunctionDef{Name: t.Name,
 			Description: t.Description, Parameters: t.Parameters, Strict: t.Strict}})
 	}
@@ -479,13 +518,21 @@ func EncodeChatRequest(r *llm.Request, model, provider string) ([]byte, error) {
 			w.ResponseFormat.JSONSchema = &JSONSchema{Name: rf.Name, Description: rf.Description, Schema: rf.Schema, Strict: rf.Strict}
 		}
 	}
-	if len(r.Extensions) > 0 {
-		if r.ExtensionsFormat != llm.FormatOpenAIChat {
-			for k := range r.Extensions {
-				return nil, llm.Unsupported(provider, k, "")
-			}
+	extra := r.Extensions
+	if r.ExtensionsFormat != llm.FormatOpenAIChat {
+		for _, k := range slices.Sorted(maps.Keys(r.Extensions)) {
+			return nil, llm.Unsupported(provider, k, "")
 		}
-		return marshalWithExtra(&w, r.Extensions, knownChatFields)
+		for _, k := range slices.Sorted(maps.Keys(r.Hints)) {
+			r.Drop(k)
+		}
+	} else if len(r.Hints) > 0 {
+		extra = make(map[string]json.RawMessage, len(r.Extensions)+len(r.Hints))
+		maps.Copy(extra, r.Extensions)
+		maps.Copy(extra, r.Hints)
+	}
+	if len(extra) > 0 {
+		return marshalWithExtra(&w, extra, knownChatFields)
 	}
 	return json.Marshal(&w)
 }
@@ -513,7 +560,9 @@ func marshalWithExtra(v any, extra map[string]json.RawMessage, known map[string]
 	return append(b, '}'), nil
 }
 
-func encodeMessage(m *llm.Message, out *Message, provider string) error {
+// encodeMessage encodes m into out. For a tool result it returns the parts Chat Completions
+// cannot carry there (images), for a user turn that follows it.
+func encodeMessage(r *llm.Request, m *llm.Message, out *Message, provider string) ([]llm.Part, error) {
 	out.Role = m.Role
 	out.Name = m.Name
 	out.ToolCallID = m.ToolCallID
@@ -525,25 +574,46 @@ func encodeMessage(m *llm.Message, out *Message, provider string) error {
 		out.ToolCalls = append(out.ToolCalls, ToolCall{ID: tc.ID, Type: "function",
 			Function: FunctionCall{Name: tc.Name, Arguments: tc.Arguments}})
 	}
+	content := m.Content
+	var moved []llm.Part
+	if m.Role == llm.RoleTool {
+		var text []llm.Part
+		for _, p := range content {
+			if p.Type == llm.PartText {
+				text = append(text, p)
+			} else {
+				moved = append(moved, p)
+			}
+		}
+		content = text
+	}
 	switch {
-	case len(m.Content) == 0 && m.ContentNull:
+	case len(content) == 0 && m.ContentNull:
 		out.Content = json.RawMessage("null")
-	case len(m.Content) == 0:
+	case len(content) == 0:
 		out.Content = json.RawMessage(`""`)
-	case len(m.Content) == 1 && m.Content[0].Type == llm.PartText:
-		out.Content, _ = json.Marshal(m.Content[0].Text)
+	case len(content) == 1 && content[0].Type == llm.PartText && content[0].CacheControl == nil:
+		out.Content, _ = json.Marshal(content[0].Text)
 	default:
-		parts := make([]json.RawMessage, 0, len(m.Content))
-		for _, p := range m.Content {
+		parts := make([]json.RawMessage, 0, len(content))
+		for _, p := range content {
+			if p.CacheControl != nil {
+				r.Drop("cache_control")
+			}
 			var b []byte
 			switch p.Type {
 			case llm.PartText:
 				b, _ = json.Marshal(ContentPart{Type: "text", Text: &p.Text})
 			case llm.PartImage:
 				b, _ = json.Marshal(ContentPart{Type: "image_url", ImageURL: &ImageURL{URL: p.ImageURL, Detail: p.ImageDetail}})
+			case llm.PartDocument:
+				var err error
+				if b, err = encodeDocument(p, provider); err != nil {
+					return nil, err
+				}
 			default:
 				if p.RawFormat != llm.FormatOpenAIChat {
-					return llm.Unsupported(provider, "content part "+p.RawType, "")
+					return nil, llm.Unsupported(provider, "content part "+p.RawType, "")
 				}
 				b = p.Raw
 			}
@@ -551,5 +621,29 @@ func encodeMessage(m *llm.Message, out *Message, provider string) error {
 		}
 		out.Content, _ = json.Marshal(parts)
 	}
-	return nil
+	return moved, nil
+}
+
+// encodeDocument gives a document part as Chat Completions has it: a text document as text, a
+// base64 file as a file part. A document by URL has no equivalent.
+func encodeDocument(p llm.Part, provider string) ([]byte, error) {
+	switch {
+	case p.Data == "" && p.URL == "":
+		text := p.Text
+		if p.Title != "" {
+			text = p.Title + "\n\n" + text
+		}
+		return json.Marshal(ContentPart{Type: "text", Text: &text})
+	case p.Data != "":
+		name := p.Filename
+		if name == "" {
+			name = p.Title
+		}
+		if name == "" {
+			name = "document"
+		}
+		return json.Marshal(map[string]any{"type": "file", "file": map[string]string{
+			"file_data": "data:" + p.MediaType + ";base64," + p.Data, "filename": name}})
+	}
+	return nil, llm.Unsupported(provider, "document", "a document given by URL cannot be passed on; send its content inline")
 }

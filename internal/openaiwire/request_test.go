@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -377,6 +378,66 @@ func TestEncodeChatRequest(t *testing.T) {
 				t.Errorf("body differs:\n  %s\ngot %s", strings.Join(d, "\n  "), out)
 			}
 		})
+	}
+	// Features from other wire formats: those without an equivalent that do not change the
+	// answer's meaning are left out and listed; documents and tool-result images are carried
+	// in Chat Completions' own forms.
+	translated := []struct {
+		name     string
+		provider string
+		req      llm.Request
+		want     string
+		dropped  []string
+	}{
+		{"hints, cache_control, hosted tools, thinking, top_k", "openai", llm.Request{Model: "m",
+			Messages: []llm.Message{{Role: "system", Content: []llm.Part{{Type: llm.PartText, Text: "s", CacheControl: json.RawMessage(`{"type":"ephemeral"}`)}}},
+				{Role: "user", Content: []llm.Part{llm.TextPart("hi")}}},
+			Tools: []llm.Tool{{Name: "f", Parameters: json.RawMessage(`{"type":"object"}`)},
+				{Hosted: "web_search_20250305", Raw: json.RawMessage(`{"type":"web_search_20250305","name":"web_search"}`), RawFormat: llm.FormatAnthropic}},
+			Thinking: &llm.Thinking{Type: llm.ThinkingEnabled, BudgetTokens: 1024}, TopK: ptr(5),
+			Hints: map[string]json.RawMessage{"context_management": json.RawMessage(`{}`)}, ExtensionsFormat: llm.FormatAnthropic,
+			CacheKey: "k"},
+			`{"model":"upstream","messages":[{"role":"system","content":[{"type":"text","text":"s"}]},{"role":"user","content":"hi"}],` +
+				`"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}],"prompt_cache_key":"k"}`,
+			[]string{"top_k", "thinking", "cache_control", "tools.web_search_20250305", "context_management"}},
+		{"prompt_cache_key only for OpenAI", "groq", llm.Request{Model: "m", CacheKey: "k",
+			Messages: []llm.Message{{Role: "user", Content: []llm.Part{llm.TextPart("hi")}}}},
+			`{"model":"upstream","messages":[{"role":"user","content":"hi"}]}`, []string{"prompt_cache_key"}},
+		{"documents and images in tool results", "openai", llm.Request{Model: "m", Messages: []llm.Message{
+			{Role: "user", Content: []llm.Part{{Type: llm.PartDocument, MediaType: "text/plain", Text: "body", Title: "T"},
+				{Type: llm.PartDocument, MediaType: "application/pdf", Data: "JVBER", Filename: "a.pdf"}}},
+			{Role: "assistant", ToolCalls: []llm.ToolCall{{ID: "c1", Name: "shot", Arguments: `{}`}}},
+			{Role: "tool", ToolCallID: "c1", ToolError: true, Content: []llm.Part{llm.TextPart("see image"), {Type: llm.PartImage, ImageURL: "data:image/png;base64,AAAA"}}},
+		}},
+			`{"model":"upstream","messages":[{"role":"user","content":[{"type":"text","text":"T\n\nbody"},{"type":"file","file":{"file_data":"data:application/pdf;base64,JVBER","filename":"a.pdf"}}]},` +
+				`{"role":"assistant","content":"","tool_calls":[{"id":"c1","type":"function","function":{"name":"shot","arguments":"{}"}}]},` +
+				`{"role":"tool","content":"see image","tool_call_id":"c1"},{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}}]}]}`,
+			[]string{"is_error"}},
+	}
+	for _, tt := range translated {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := openaiwire.EncodeChatRequest(&tt.req, "upstream", tt.provider)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := jsonDiff(decodeAny(t, []byte(tt.want)), decodeAny(t, out)); len(d) > 0 {
+				t.Errorf("body differs:\n  %s\ngot %s", strings.Join(d, "\n  "), out)
+			}
+			if !slices.Equal(tt.req.Dropped, tt.dropped) {
+				t.Errorf("dropped %q, want %q", tt.req.Dropped, tt.dropped)
+			}
+		})
+	}
+	// Extensions of another format may change the answer: refused, not dropped.
+	ext := llm.Request{Model: "m", Messages: []llm.Message{{Role: "user", Content: []llm.Part{llm.TextPart("hi")}}},
+		Extensions: map[string]json.RawMessage{"container": json.RawMessage(`"c"`)}, ExtensionsFormat: llm.FormatAnthropic}
+	if _, err := openaiwire.EncodeChatRequest(&ext, "m", "vllm"); asLLMError(t, err).Param != "container" {
+		t.Errorf("extension of another format: err = %v", err)
+	}
+	// A document by URL has no equivalent.
+	doc := llm.Request{Model: "m", Messages: []llm.Message{{Role: "user", Content: []llm.Part{{Type: llm.PartDocument, URL: "https://x/a.pdf"}, llm.TextPart("x")}}}}
+	if _, err := openaiwire.EncodeChatRequest(&doc, "m", "vllm"); asLLMError(t, err).Code != llm.CodeUnsupportedParameter {
+		t.Errorf("document by URL: err = %v", err)
 	}
 	// A part kept raw in another wire format cannot be sent.
 	req := llm.Request{Model: "m", Messages: []llm.Message{{Role: "user", Content: []llm.Part{

@@ -33,6 +33,7 @@ type ChatRequest struct {
 	StreamOptions       *StreamOptions             `json:"stream_options,omitempty"`
 	User                string                     `json:"user,omitempty"`
 	Metadata            map[string]string          `json:"metadata,omitempty"`
+	PromptCacheKey      string                     `json:"prompt_cache_key,omitempty"` // encoding only; decoded as an extension
 	Extra               map[string]json.RawMessage `json:"-"`
 }
 

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sovereign-gateway/sovereign/internal/api/exchange"
 	"github.com/sovereign-gateway/sovereign/internal/api/openai"
 	"github.com/sovereign-gateway/sovereign/internal/api/usage"
 	"github.com/sovereign-gateway/sovereign/internal/catalog"
@@ -70,6 +71,12 @@ func New(opts Options) *Server {
 // handle registers an error-returning handler; errors are written as OpenAI error JSON unless
 // the handler already delivered them (a stream that failed midway).
 func (s *Server) handle(pattern string, h func(http.ResponseWriter, *http.Request) error) {
+	s.handleIn(pattern, h, openai.WriteError)
+}
+
+// handleIn registers an error-returning handler whose errors writeErr writes in its ingress's
+// wire format.
+func (s *Server) handleIn(pattern string, h func(http.ResponseWriter, *http.Request) error, writeErr func(http.ResponseWriter, error)) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		err := h(w, r)
 		if err == nil {
@@ -78,8 +85,8 @@ func (s *Server) handle(pattern string, h func(http.ResponseWriter, *http.Reques
 		if rec, ok := w.(*recorder); ok {
 			rec.err = err
 		}
-		if !openai.IsSent(err) {
-			openai.WriteError(w, err)
+		if !exchange.IsSent(err) {
+			writeErr(w, err)
 		}
 	})
 }
@@ -154,7 +161,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := newRequestID()
-		w.Header().Set(openai.HeaderRequestID, id)
+		w.Header().Set(exchange.HeaderRequestID, id)
 		rec := &recorder{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
@@ -170,7 +177,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				return
 			}
 			if s.opts.Metrics != nil {
-				s.opts.Metrics.Request(metricPath(r.URL.Path), rec.Header().Get(openai.HeaderRoute), rec.status)
+				s.opts.Metrics.Request(metricPath(r.URL.Path), rec.Header().Get(exchange.HeaderRoute), rec.status)
 			}
 			// Below info (log.level warn) the access log is off: build none of its attributes.
 			if !log.Enabled(r.Context(), slog.LevelInfo) {
@@ -180,8 +187,8 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			attrs := make([]slog.Attr, 0, 10)
 			attrs = append(attrs, slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
 				slog.Int("status", rec.status), slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000))
-			if m := rec.Header().Get(openai.HeaderModel); m != "" {
-				attrs = append(attrs, slog.String("model", m), slog.String("route", rec.Header().Get(openai.HeaderRoute)))
+			if m := rec.Header().Get(exchange.HeaderModel); m != "" {
+				attrs = append(attrs, slog.String("model", m), slog.String("route", rec.Header().Get(exchange.HeaderRoute)))
 			}
 			if rec.err != nil {
 				e := llm.AsError(rec.err)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sovereign-gateway/sovereign/internal/api/exchange"
 	"github.com/sovereign-gateway/sovereign/internal/api/openai"
 	"github.com/sovereign-gateway/sovereign/internal/catalog"
 	"github.com/sovereign-gateway/sovereign/internal/dispatch"
@@ -20,7 +21,7 @@ func newTestServer(t *testing.T, logw io.Writer) (*Server, *httptest.Server) {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(logw, nil))
 	cat := catalog.New(catalog.Options{})
-	h := &openai.Handler{Catalog: cat, Dispatch: dispatch.New(dispatch.Options{}), Log: log, MaxBody: 1 << 20, Started: time.Now()}
+	h := &openai.Handler{Pipeline: &exchange.Pipeline{Catalog: cat, Dispatch: dispatch.New(dispatch.Options{}), Log: log, MaxBody: 1 << 20}, Started: time.Now()}
 	s := New(Options{OpenAI: h, Catalog: cat, Log: log, Version: "test", Metrics: metrics.New(nil)})
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
@@ -62,7 +63,7 @@ func TestRoutesAndErrors(t *testing.T) {
 			if resp.StatusCode != tt.status || e.Error.Code == nil || *e.Error.Code != tt.code || e.Error.Message == "" {
 				t.Fatalf("status %d, body %+v; want %d %s", resp.StatusCode, e, tt.status, tt.code)
 			}
-			if !strings.HasPrefix(resp.Header.Get(openai.HeaderRequestID), "req_") {
+			if !strings.HasPrefix(resp.Header.Get(exchange.HeaderRequestID), "req_") {
 				t.Errorf("no request id header")
 			}
 			if resp.Header.Get("Content-Type") != "application/json" {

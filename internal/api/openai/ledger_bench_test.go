@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sovereign-gateway/sovereign/internal/api/exchange"
 	"github.com/sovereign-gateway/sovereign/internal/api/openai"
 	"github.com/sovereign-gateway/sovereign/internal/catalog"
 	"github.com/sovereign-gateway/sovereign/internal/dispatch"
@@ -35,8 +36,8 @@ func newLedgerBenchGateway(b *testing.B, upstreamURL, durability string) http.Ha
 	p := openaicompat.New(openaicompat.Options{Name: "openai", BaseURL: upstreamURL + "/v1"})
 	cat.Put(&catalog.Entry{Name: "openai", Kind: "openai", BaseURL: upstreamURL + "/v1", Provider: p,
 		Models: []provider.ModelInfo{{ID: "gpt-4o-mini"}}, Reachable: true, MaxRetries: 2})
-	h := &openai.Handler{Catalog: cat, Dispatch: dispatch.New(dispatch.Options{Log: log}), Log: log,
-		MaxBody: 20 << 20, Started: time.Now()}
+	h := &openai.Handler{Pipeline: &exchange.Pipeline{Catalog: cat, Dispatch: dispatch.New(dispatch.Options{Log: log}), Log: log,
+		MaxBody: 20 << 20}, Started: time.Now()}
 	if durability != "" {
 		store, err := sqlite.Open(filepath.Join(b.TempDir(), "ledger.db"), sqlite.Options{Durability: durability})
 		if err != nil {
@@ -51,7 +52,7 @@ func newLedgerBenchGateway(b *testing.B, upstreamURL, durability string) http.Ha
 			}
 			store.Close()
 		})
-		h.Accounting = &openai.Accounting{Ledger: w, Prices: pricing.Default(), Reference: "openai/gpt-4o",
+		h.Pipeline.Accounting = &exchange.Accounting{Ledger: w, Prices: pricing.Default(), Reference: "openai/gpt-4o",
 			Strict: durability == ledger.DurabilityStrict}
 	}
 	return server.New(server.Options{OpenAI: h, Catalog: cat, Log: log, Version: "bench"}).Handler()

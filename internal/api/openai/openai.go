@@ -5,113 +5,34 @@
 package openai
 
 import (
-	"errors"
-	"io"
-	"log/slog"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/sovereign-gateway/sovereign/internal/api/exchange"
 	"github.com/sovereign-gateway/sovereign/internal/catalog"
-	"github.com/sovereign-gateway/sovereign/internal/dispatch"
 	"github.com/sovereign-gateway/sovereign/internal/llm"
 	"github.com/sovereign-gateway/sovereign/internal/openaiwire"
 	"github.com/sovereign-gateway/sovereign/internal/sse"
 )
 
-// Response headers that explain an answer.
-const (
-	HeaderRequestID = "X-Sovereign-Request-Id"
-	HeaderRoute     = "X-Sovereign-Route"
-	HeaderModel     = "X-Sovereign-Model"
-)
-
 // Handler serves the OpenAI API.
 type Handler struct {
-	Catalog  *catalog.Catalog
-	Dispatch *dispatch.Dispatcher
-	Log      *slog.Logger
-	// MaxBody bounds a request body in bytes.
-	MaxBody int64
+	Pipeline *exchange.Pipeline
 	// Started is when the gateway started; models listed without a date carry it.
 	Started time.Time
-	// Accounting puts every request in the ledger; nil records nothing.
-	Accounting *Accounting
-}
-
-// readBody reads a request body within the limit, answering 413 beyond it.
-func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	if r.ContentLength > h.MaxBody {
-		return nil, tooLarge(h.MaxBody)
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.MaxBody))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, tooLarge(h.MaxBody)
-		}
-		return nil, llm.InvalidRequest(llm.CodeInvalidJSON, "", "could not read the request body: the connection failed")
-	}
-	return body, nil
-}
-
-func tooLarge(limit int64) error {
-	return &llm.Error{Status: http.StatusRequestEntityTooLarge, Type: llm.TypeInvalidRequest, Code: llm.CodeBodyTooLarge,
-		Message: "request body is larger than the gateway's limit of " + humanBytes(limit) +
-			"; send less, or raise max_body_bytes in the gateway's configuration"}
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return strconv.FormatInt(n>>20, 10) + " MiB"
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return strconv.FormatInt(n>>10, 10) + " KiB"
-	}
-	return strconv.FormatInt(n, 10) + " bytes"
-}
-
-func setRoute(w http.ResponseWriter, t catalog.Target) {
-	h := w.Header()
-	h.Set(HeaderRoute, t.Entry.Route())
-	h.Set(HeaderModel, t.Name())
 }
 
 // ChatCompletions serves POST /v1/chat/completions. Every request, answered or refused, ends
 // up in the ledger.
 func (h *Handler) ChatCompletions(w http.ResponseWriter, r *http.Request) error {
-	return h.recorded(w, r, "openai.chat", h.chat)
+	return h.Pipeline.Serve(w, r, "openai.chat", chat)
 }
 
-// recorded runs serve and puts its request in the ledger, unless serve already did (an answer
-// whose record had to be committed before its final bytes).
-func (h *Handler) recorded(w http.ResponseWriter, r *http.Request, ingress string,
-	serve func(http.ResponseWriter, *http.Request, *exchange) error) error {
-	x := h.begin(w, r, ingress)
-	err := serve(w, r, x)
-	if err != nil && r.Context().Err() != nil && !IsSent(err) {
-		err = errClientGone // the caller left while the gateway waited for the upstream
-	}
-	if !x.done {
-		// A stream that failed midway or lost its client had already sent 200, which is what
-		// the client got.
-		status := http.StatusOK
-		switch {
-		case err == nil:
-		case errors.Is(err, errClientGone) && !x.started:
-			status = StatusClientClosed
-		case !IsSent(err):
-			status = llm.AsError(err).Status
-		}
-		_ = x.finish(r.Context(), status, err)
-	}
-	return err
-}
-
-func (h *Handler) chat(w http.ResponseWriter, r *http.Request, x *exchange) error {
-	body, err := h.readBody(w, r)
+func chat(x *exchange.Exchange) error {
+	body, err := x.ReadBody()
 	if err != nil {
 		return err
 	}
@@ -119,124 +40,63 @@ func (h *Handler) chat(w http.ResponseWriter, r *http.Request, x *exchange) erro
 	if err != nil {
 		return err
 	}
-	x.request(req)
-	targets, err := h.Catalog.Resolve(req.Model, catalog.NeedOf(req))
+	x.Request(req)
+	if req.Stream {
+		return x.Stream(req, &chunkEncoder{includeUsage: req.IncludeUsage})
+	}
+	resp, err := x.Chat(req)
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
-	if !req.Stream {
-		resp, t, err := h.Dispatch.Chat(ctx, req, targets)
-		if err != nil {
-			x.failedAt(t)
-			return err
-		}
-		x.target(t)
-		x.resp = resp
-		out, err := openaiwire.EncodeChatResponse(resp)
-		if err != nil {
-			return err
-		}
-		setRoute(w, t)
-		// In strict mode the answer is released only once its record is committed.
-		return x.answer(ctx, w, out)
-	}
-	// The ledger needs the upstream's usage: ask for it, and strip it back out below when the
-	// caller did not.
-	up := *req
-	up.IncludeUsage = true
-	stream, t, err := h.Dispatch.Stream(ctx, &up, targets)
+	out, err := openaiwire.EncodeChatResponse(resp)
 	if err != nil {
-		x.failedAt(t)
 		return err
 	}
-	x.target(t)
-	// Chunks are received ahead of the writer, and what was written is flushed only when no
-	// further chunk is waiting (see readAhead): a burst of events goes out in one write.
-	ra := startReadAhead(ctx, stream)
-	defer ra.Close()
-	setRoute(w, t)
-	sse.SetHeaders(w.Header())
-	// Cost and savings are known only at the end: they come as trailers, and in a comment
-	// event before [DONE] for clients that cannot read trailers.
-	if x.acct != nil {
-		w.Header().Set("Trailer", HeaderCost+", "+HeaderSaved)
+	// In strict mode the answer is released only once its record is committed.
+	return x.Answer(out)
+}
+
+// chunkEncoder writes a stream as Chat Completions chunks, relaying the upstream's bytes when
+// it spoke the same format, and ending with data: [DONE].
+type chunkEncoder struct {
+	includeUsage bool
+	usage        *llm.Chunk // the usage chunk to send last, when the caller asked for one
+}
+
+func (e *chunkEncoder) Chunk(sw *sse.Writer, ch *llm.Chunk) error {
+	ch, e.usage = splitUsage(ch, e.usage, e.includeUsage)
+	if ch == nil {
+		return nil
 	}
-	w.WriteHeader(http.StatusOK)
-	x.started = true
-	lw := &lazyFlusher{ResponseWriter: w}
-	sw := sse.NewWriter(lw)
-	// Send the headers now (unless the first chunk is already here): a local engine may take
-	// seconds to load a model before its first token, and clients should know the request was
-	// accepted.
-	if err := sw.Flush(); err != nil {
-		return errClientGone
+	payload, err := openaiwire.EncodeChunk(ch)
+	if err != nil {
+		return llm.AsError(err)
 	}
-	var usage *llm.Chunk // the usage chunk to send last, when the caller asked for one
-	for {
-		ch, err := ra.Recv(lw.flush)
-		if err == io.EOF {
-			if x.acct != nil && x.acct.Strict {
-				// What is already written goes out now; only [DONE] waits for the commit.
-				if err := lw.flush(); err != nil {
-					return errClientGone
-				}
-			}
-			if err := x.finish(ctx, http.StatusOK, nil); err != nil {
-				e := llm.AsError(err)
-				_ = sw.Data(openaiwire.EncodeError(e))
-				x.done = true
-				return &streamFailed{err: e}
-			}
-			if x.acct != nil {
-				cost, saved := x.moneyHeaders()
-				_ = sw.Comment(strings.ToLower(HeaderCost) + "=" + cost + " " + strings.ToLower(HeaderSaved) + "=" + saved)
-				w.Header().Set(HeaderCost, cost)
-				w.Header().Set(HeaderSaved, saved)
-			}
-			if usage != nil {
-				payload, err := openaiwire.EncodeChunk(usage)
-				if err != nil {
-					e := llm.AsError(err)
-					_ = sw.Data(openaiwire.EncodeError(e))
-					return &streamFailed{err: e}
-				}
-				if err := sw.Data(payload); err != nil {
-					return errClientGone
-				}
-			}
-			if err := sw.Data([]byte("[DONE]")); err != nil {
-				return errClientGone
-			}
-			return nil
+	return sw.Data(payload)
+}
+
+func (e *chunkEncoder) Finish(sw *sse.Writer, comment string) error {
+	if comment != "" {
+		if err := sw.Comment(comment); err != nil {
+			return err
 		}
+	}
+	if e.usage != nil {
+		payload, err := openaiwire.EncodeChunk(e.usage)
 		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, errClientGone) {
-				return errClientGone
-			}
-			// Headers are gone: the error becomes an event in OpenAI's format, which the SDKs
-			// raise as an error, and the stream ends without [DONE].
-			e := llm.AsError(err)
-			h.Log.Warn("upstream failed mid-stream", "target", t.Name(), "status", e.Status, "code", e.Code)
-			_ = sw.Data(openaiwire.EncodeError(e))
-			return &streamFailed{err: e}
-		}
-		x.firstByte()
-		x.chunk(ch)
-		ch, usage = splitUsage(ch, usage, req.IncludeUsage)
-		if ch == nil {
-			continue
-		}
-		payload, err := openaiwire.EncodeChunk(ch)
-		if err != nil {
-			e := llm.AsError(err)
-			_ = sw.Data(openaiwire.EncodeError(e))
-			return &streamFailed{err: e}
+			return llm.AsError(err)
 		}
 		if err := sw.Data(payload); err != nil {
-			return errClientGone
+			return err
 		}
 	}
+	return sw.Data([]byte("[DONE]"))
+}
+
+// Fail sends the error as an event in OpenAI's format, which the SDKs raise as an error; the
+// stream ends without [DONE].
+func (e *chunkEncoder) Fail(sw *sse.Writer, err *llm.Error) {
+	_ = sw.Data(openaiwire.EncodeError(err))
 }
 
 // splitUsage holds a translated chunk's usage to OpenAI's stream_options contract: without
@@ -271,33 +131,13 @@ func splitUsage(ch, pending *llm.Chunk, include bool) (*llm.Chunk, *llm.Chunk) {
 	return &out, pending
 }
 
-// errClientGone reports that the caller disconnected; nothing more can be sent.
-var errClientGone error = &llm.Error{Status: StatusClientClosed, Type: llm.TypeInvalidRequest,
-	Code: CodeClientDisconnected, Message: "client disconnected"}
-
-// streamFailed is a failure after the stream started; its error event was already sent.
-type streamFailed struct{ err *llm.Error }
-
-func (s *streamFailed) Error() string { return "stream failed: " + s.err.Error() }
-
-// Unwrap gives the upstream's error to llm.AsError, so that the access log shows its code, not
-// an internal error.
-func (s *streamFailed) Unwrap() error { return s.err }
-
-// IsSent reports whether err was already delivered to the client (mid-stream failure or a
-// disconnected client), so that no error body must be written.
-func IsSent(err error) bool {
-	var sf *streamFailed
-	return errors.Is(err, errClientGone) || errors.As(err, &sf)
-}
-
 // Embeddings serves POST /v1/embeddings.
 func (h *Handler) Embeddings(w http.ResponseWriter, r *http.Request) error {
-	return h.recorded(w, r, "openai.embeddings", h.embeddings)
+	return h.Pipeline.Serve(w, r, "openai.embeddings", embeddings)
 }
 
-func (h *Handler) embeddings(w http.ResponseWriter, r *http.Request, x *exchange) error {
-	body, err := h.readBody(w, r)
+func embeddings(x *exchange.Exchange) error {
+	body, err := x.ReadBody()
 	if err != nil {
 		return err
 	}
@@ -305,31 +145,22 @@ func (h *Handler) embeddings(w http.ResponseWriter, r *http.Request, x *exchange
 	if err != nil {
 		return err
 	}
-	x.embedRequest(req)
-	targets, err := h.Catalog.Resolve(req.Model, catalog.Need{Embeddings: true})
+	resp, err := x.Embed(req)
 	if err != nil {
 		return err
 	}
-	resp, t, err := h.Dispatch.Embed(r.Context(), req, targets)
-	if err != nil {
-		x.failedAt(t)
-		return err
-	}
-	x.target(t)
-	x.embedUsage(req, resp)
 	out, err := openaiwire.EncodeEmbeddingResponse(resp, req.EncodingFormat)
 	if err != nil {
 		return err
 	}
-	setRoute(w, t)
-	return x.answer(r.Context(), w, out)
+	return x.Answer(out)
 }
 
 // models lists every model the gateway can route to.
 func (h *Handler) models() []openaiwire.Model {
 	created := h.Started.Unix()
 	var out []openaiwire.Model
-	for _, e := range h.Catalog.Entries() {
+	for _, e := range h.Pipeline.Catalog.Entries() {
 		if !e.Reachable && !e.OpenModels {
 			continue
 		}
@@ -344,7 +175,7 @@ func (h *Handler) models() []openaiwire.Model {
 		}
 		return out[i].ID < out[j].ID
 	})
-	for _, a := range h.Catalog.Aliases() {
+	for _, a := range h.Pipeline.Catalog.Aliases() {
 		out = append(out, openaiwire.Model{ID: a, Object: "model", Created: created, OwnedBy: "sovereign", Route: "alias"})
 	}
 	return out
@@ -352,7 +183,7 @@ func (h *Handler) models() []openaiwire.Model {
 
 // ListModels serves GET /v1/models.
 func (h *Handler) ListModels(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, openaiwire.EncodeModels(h.models()))
+	exchange.WriteJSON(w, http.StatusOK, openaiwire.EncodeModels(h.models()))
 	return nil
 }
 
@@ -361,28 +192,20 @@ func (h *Handler) GetModel(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	for _, m := range h.models() {
 		if m.ID == id {
-			writeJSON(w, http.StatusOK, openaiwire.EncodeModel(m))
+			exchange.WriteJSON(w, http.StatusOK, openaiwire.EncodeModel(m))
 			return nil
 		}
 	}
 	// A bare name that resolves to exactly one model is found too.
-	if ts, err := h.Catalog.Resolve(id, catalog.Need{}); err == nil && len(ts) == 1 && !strings.Contains(id, "/") {
+	if ts, err := h.Pipeline.Catalog.Resolve(id, catalog.Need{}); err == nil && len(ts) == 1 && !strings.Contains(id, "/") {
 		for _, m := range h.models() {
 			if m.ID == ts[0].Name() {
-				writeJSON(w, http.StatusOK, openaiwire.EncodeModel(m))
+				exchange.WriteJSON(w, http.StatusOK, openaiwire.EncodeModel(m))
 				return nil
 			}
 		}
 	}
 	return llm.ModelNotFound(id, "see GET /v1/models")
-}
-
-func writeJSON(w http.ResponseWriter, status int, b []byte) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
 }
 
 // WriteError writes err as OpenAI error JSON with its status.
@@ -391,5 +214,5 @@ func WriteError(w http.ResponseWriter, err error) {
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
 	}
-	writeJSON(w, e.Status, openaiwire.EncodeError(e))
+	exchange.WriteJSON(w, e.Status, openaiwire.EncodeError(e))
 }

@@ -26,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sovereign-gateway/sovereign/internal/api/exchange"
 	"github.com/sovereign-gateway/sovereign/internal/api/openai"
 	"github.com/sovereign-gateway/sovereign/internal/catalog"
 	"github.com/sovereign-gateway/sovereign/internal/dispatch"
@@ -110,8 +111,8 @@ func newBenchGateway(b *testing.B, upstreamURL string, level slog.Level) http.Ha
 	p := openaicompat.New(openaicompat.Options{Name: "bench", BaseURL: upstreamURL + "/v1"})
 	cat.Put(&catalog.Entry{Name: "bench", Kind: "openai", BaseURL: upstreamURL + "/v1", Local: true, Provider: p,
 		Models: []provider.ModelInfo{{ID: "gpt-4o-mini"}}, Reachable: true, MaxRetries: 2})
-	h := &openai.Handler{Catalog: cat, Dispatch: dispatch.New(dispatch.Options{Log: log}), Log: log,
-		MaxBody: 20 << 20, Started: time.Now()}
+	h := &openai.Handler{Pipeline: &exchange.Pipeline{Catalog: cat, Dispatch: dispatch.New(dispatch.Options{Log: log}), Log: log,
+		MaxBody: 20 << 20}, Started: time.Now()}
 	return server.New(server.Options{OpenAI: h, Catalog: cat, Log: log, Version: "bench"}).Handler()
 }
 

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sovereign-gateway/sovereign/internal/api/exchange"
 	"github.com/sovereign-gateway/sovereign/internal/catalog"
 	"github.com/sovereign-gateway/sovereign/internal/dispatch"
 	"github.com/sovereign-gateway/sovereign/internal/llm"
@@ -87,7 +88,7 @@ func streamHandler(s llm.Stream) *Handler {
 	cat.Put(&catalog.Entry{Name: "fake", Kind: "openai", Local: true, Reachable: true, Provider: &scriptedProvider{s},
 		Models: []provider.ModelInfo{{ID: "m"}}})
 	log := slog.New(slog.DiscardHandler)
-	return &Handler{Catalog: cat, Dispatch: dispatch.New(dispatch.Options{Log: log}), Log: log, MaxBody: 1 << 20}
+	return &Handler{Pipeline: &exchange.Pipeline{Catalog: cat, Dispatch: dispatch.New(dispatch.Options{Log: log}), Log: log, MaxBody: 1 << 20}}
 }
 
 const streamRequest = `{"model":"fake/m","messages":[{"role":"user","content":"hi"}],"stream":true}`
@@ -235,7 +236,7 @@ func TestRelayClientGone(t *testing.T) {
 	resp.Body.Close()
 	select {
 	case err := <-done:
-		if !IsSent(err) {
+		if !exchange.IsSent(err) {
 			t.Errorf("handler returned %v, want the client-gone error", err)
 		}
 	case <-time.After(5 * time.Second):

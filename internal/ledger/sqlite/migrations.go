@@ -46,6 +46,18 @@ var migrations = []string{
 	CREATE INDEX requests_model ON requests (model, time_us);
 	CREATE INDEX requests_route ON requests (route, time_us);
 	CREATE INDEX requests_task  ON requests (task, time_us);`,
+	// 2: what the answering target left out (llm.Request.Dropped); stored Responses API
+	// answers, so that a later request can continue one with previous_response_id.
+	`ALTER TABLE requests ADD COLUMN dropped TEXT NOT NULL DEFAULT '';
+	CREATE TABLE responses (
+		id         TEXT    PRIMARY KEY,
+		created_us INTEGER NOT NULL,
+		request_id TEXT    NOT NULL,
+		model      TEXT    NOT NULL,
+		items      BLOB    NOT NULL, -- JSON array: the conversation's input items, then the output
+		body       BLOB    NOT NULL  -- JSON: the response object as the client got it
+	) STRICT;
+	CREATE INDEX responses_created ON responses (created_us);`,
 }
 
 // Schema returns the ledger's migrations in order, for benchmarks that must run the very same

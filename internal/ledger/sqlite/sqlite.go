@@ -295,14 +295,15 @@ const columns = `id, time_us, request_id, caller, team, task, session, user, ing
 	requested_model, route, provider, model, input_tokens, output_tokens, cached_input_tokens,
 	cache_write_tokens, reasoning_tokens, tokens_estimated, latency_ms, ttft_ms, status,
 	error_code, outcome, cost_usd, counterfactual_usd, saved_usd, reference_model,
-	price_table_date, prompt, metadata`
+	price_table_date, prompt, metadata, dropped`
 
 const insertSQL = `INSERT INTO requests (
 	time_us, request_id, caller, team, task, session, user, ingress, stream, requested_model,
 	route, provider, model, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens,
 	reasoning_tokens, tokens_estimated, latency_ms, ttft_ms, status, error_code, outcome,
-	cost_usd, counterfactual_usd, saved_usd, reference_model, price_table_date, prompt, metadata
-) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	cost_usd, counterfactual_usd, saved_usd, reference_model, price_table_date, prompt, metadata,
+	dropped
+) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 
 // Insert writes recs in one transaction and sets their IDs.
 func (s *Store) Insert(ctx context.Context, recs []ledger.Record) error {
@@ -354,7 +355,7 @@ func insertArgs(r *ledger.Record) ([]any, error) {
 		r.CachedInputTokens, r.CacheWriteTokens, r.ReasoningTokens, r.TokensEstimated,
 		finite(r.LatencyMS), finite(r.TTFTMS), r.Status, r.ErrorCode, r.Outcome,
 		money(r.CostUSD), money(r.CounterfactualUSD), money(r.SavedUSD), r.ReferenceModel,
-		r.PriceTableDate, r.Prompt, meta,
+		r.PriceTableDate, r.Prompt, meta, r.Dropped,
 	}, nil
 }
 
@@ -436,7 +437,7 @@ func (s *Store) Records(ctx context.Context, f ledger.Filter) ([]ledger.Record, 
 			&r.InputTokens, &r.OutputTokens, &r.CachedInputTokens, &r.CacheWriteTokens,
 			&r.ReasoningTokens, &tokensEstim, &r.LatencyMS, &r.TTFTMS, &r.Status, &r.ErrorCode,
 			&r.Outcome, &cost, &cf, &saved, &r.ReferenceModel, &r.PriceTableDate, &r.Prompt,
-			&meta); err != nil {
+			&meta, &r.Dropped); err != nil {
 			return nil, fmt.Errorf("ledger records: %w", err)
 		}
 		r.Time = time.UnixMicro(us).UTC()
@@ -600,4 +601,30 @@ func reason(se *sqlite.Error) string {
 		msg = msg[:i]
 	}
 	return msg
+}
+
+// PutResponse stores a Responses API answer; a second one with the same id replaces it.
+func (s *Store) PutResponse(ctx context.Context, r ledger.StoredResponse) error {
+	_, err := s.w.ExecContext(ctx, `INSERT OR REPLACE INTO responses (id, created_us, request_id, model, items, body)
+		VALUES (?,?,?,?,?,?)`, r.ID, r.Created.UnixMicro(), r.RequestID, r.Model, r.Items, r.Body)
+	if err != nil {
+		return fmt.Errorf("store response: %w", err)
+	}
+	return nil
+}
+
+// GetResponse returns the stored response with the id, or ledger.ErrNotFound.
+func (s *Store) GetResponse(ctx context.Context, id string) (ledger.StoredResponse, error) {
+	r := ledger.StoredResponse{ID: id}
+	var us int64
+	err := s.r.QueryRowContext(ctx, `SELECT created_us, request_id, model, items, body FROM responses WHERE id = ?`, id).
+		Scan(&us, &r.RequestID, &r.Model, &r.Items, &r.Body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ledger.StoredResponse{}, ledger.ErrNotFound
+	}
+	if err != nil {
+		return ledger.StoredResponse{}, fmt.Errorf("stored response: %w", err)
+	}
+	r.Created = time.UnixMicro(us).UTC()
+	return r, nil
 }

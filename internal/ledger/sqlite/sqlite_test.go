@@ -96,7 +96,7 @@ func TestRoundTrip(t *testing.T) {
 		TokensEstimated: true, LatencyMS: 123.456, TTFTMS: 7.5, Status: 200, ErrorCode: "",
 		Outcome: ledger.OutcomeOK, CostUSD: f64(0), CounterfactualUSD: f64(0.0123), SavedUSD: f64(0.0123),
 		ReferenceModel: "openai/gpt-4o", PriceTableDate: "2026-01-15", Prompt: "héllo\x00 'quoted' \"prompt\"",
-		Metadata: map[string]string{"project": "x", "empty": ""},
+		Metadata: map[string]string{"project": "x", "empty": ""}, Dropped: "cache_control,thinking",
 	}
 	tests := []struct {
 		name string
@@ -511,5 +511,31 @@ func write(t *testing.T, path string, b []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestStoredResponses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	s := openT(t, path, Options{})
+	ctx := context.Background()
+	if _, err := s.GetResponse(ctx, "resp_missing"); !errors.Is(err, ledger.ErrNotFound) {
+		t.Fatalf("missing response: err = %v, want ledger.ErrNotFound", err)
+	}
+	in := ledger.StoredResponse{ID: "resp_1", Created: time.Unix(1700000000, 0).UTC(), RequestID: "req_1",
+		Model: "ollama/qwen", Items: []byte(`[{"type":"message"}]`), Body: []byte(`{"id":"resp_1"}`)}
+	if err := s.PutResponse(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	// Stored responses outlive the process: read them back through a second open of the file.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2 := openT(t, path, Options{})
+	got, err := s2.GetResponse(ctx, "resp_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, in) {
+		t.Errorf("read back %+v, want %+v", got, in)
 	}
 }

@@ -62,6 +62,7 @@ type options struct {
 	NumPredict       *int     `json:"num_predict,omitempty"`
 	Temperature      *float64 `json:"temperature,omitempty"`
 	TopP             *float64 `json:"top_p,omitempty"`
+	TopK             *int     `json:"top_k,omitempty"`
 	Stop             []string `json:"stop,omitempty"`
 	Seed             *int64   `json:"seed,omitempty"`
 	PresencePenalty  *float64 `json:"presence_penalty,omitempty"`
@@ -107,13 +108,27 @@ func encodeRequest(r *llm.Request, name string, stream bool, numCtx int, keepAli
 	// Ollama names the function a tool result answers; OpenAI names the call by id.
 	callNames := map[string]string{}
 	for i := range r.Messages {
-		if err := encodeMessage(&r.Messages[i], &w.Messages[i], i, name, callNames); err != nil {
+		if err := encodeMessage(r, &r.Messages[i], &w.Messages[i], i, name, callNames); err != nil {
 			return nil, err
 		}
+	}
+	// Hints tune a provider's own features; Ollama has none of them.
+	for _, k := range slices.Sorted(maps.Keys(r.Hints)) {
+		r.Drop(k)
+	}
+	if r.CacheKey != "" {
+		r.Drop("prompt_cache_key")
 	}
 	if r.ToolChoice == nil || r.ToolChoice.Mode != llm.ToolChoiceNone {
 		// tool_choice "none": the model cannot call what it is not shown.
 		for _, t := range r.Tools {
+			if t.CacheControl != nil {
+				r.Drop("cache_control")
+			}
+			if t.Hosted != "" {
+				r.Drop("tools." + t.Hosted)
+				continue
+			}
 			params := t.Parameters
 			if len(bytes.TrimSpace(params)) == 0 || string(params) == "null" {
 				params = emptySchema
@@ -142,16 +157,24 @@ func encodeRequest(r *llm.Request, name string, stream bool, numCtx int, keepAli
 		yes := true
 		w.Think = &yes
 	}
-	o := options{NumCtx: numCtx, NumPredict: r.MaxTokens, Temperature: r.Temperature, TopP: r.TopP,
+	if t := r.Thinking; t != nil {
+		// Ollama thinks or not; it takes no budget.
+		yes := t.Type != llm.ThinkingDisabled
+		w.Think = &yes
+		if t.BudgetTokens > 0 {
+			r.Drop("thinking.budget_tokens")
+		}
+	}
+	o := options{NumCtx: numCtx, NumPredict: r.MaxTokens, Temperature: r.Temperature, TopP: r.TopP, TopK: r.TopK,
 		Stop: r.Stop, Seed: r.Seed, PresencePenalty: r.PresencePenalty, FrequencyPenalty: r.FrequencyPenalty}
-	if o.NumCtx > 0 || o.NumPredict != nil || o.Temperature != nil || o.TopP != nil || len(o.Stop) > 0 ||
+	if o.NumCtx > 0 || o.NumPredict != nil || o.Temperature != nil || o.TopP != nil || o.TopK != nil || len(o.Stop) > 0 ||
 		o.Seed != nil || o.PresencePenalty != nil || o.FrequencyPenalty != nil {
 		w.Options = &o
 	}
 	return json.Marshal(&w)
 }
 
-func encodeMessage(m *llm.Message, out *message, i int, name string, callNames map[string]string) error {
+func encodeMessage(r *llm.Request, m *llm.Message, out *message, i int, name string, callNames map[string]string) error {
 	param := func(s string) string { return fmt.Sprintf("messages[%d].%s", i, s) }
 	switch m.Role {
 	case llm.RoleSystem, llm.RoleDeveloper:
@@ -166,10 +189,28 @@ func encodeMessage(m *llm.Message, out *message, i int, name string, callNames m
 		return llm.InvalidRequest(llm.CodeInvalidValue, param("role"),
 			"%q is %q; expected one of system, developer, user, assistant, tool", param("role"), m.Role)
 	}
+	if m.CacheControl != nil {
+		r.Drop("cache_control")
+	}
+	if m.ToolError {
+		r.Drop("is_error")
+	}
 	var text strings.Builder
 	for j, p := range m.Content {
+		if p.CacheControl != nil {
+			r.Drop("cache_control")
+		}
 		switch p.Type {
 		case llm.PartText:
+			text.WriteString(p.Text)
+		case llm.PartDocument:
+			if p.Data != "" || p.URL != "" {
+				return llm.Unsupported(name, param(fmt.Sprintf("content[%d]", j)),
+					"Ollama reads no files; send the document's text instead")
+			}
+			if p.Title != "" {
+				text.WriteString(p.Title + "\n\n")
+			}
 			text.WriteString(p.Text)
 		case llm.PartImage:
 			img, err := inlineImage(p.ImageURL, param(fmt.Sprintf("content[%d].image_url", j)), name)

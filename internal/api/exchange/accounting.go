@@ -1,4 +1,4 @@
-package openai
+package exchange
 
 import (
 	"context"
@@ -38,8 +38,13 @@ type Accounting struct {
 	StorePrompts bool
 }
 
-// exchange follows one request from arrival to its ledger record.
-type exchange struct {
+// Exchange follows one request from arrival to its ledger record. Handlers get one from
+// Pipeline.Serve and use its methods to read, dispatch and answer.
+type Exchange struct {
+	p *Pipeline
+	w http.ResponseWriter
+	r *http.Request
+
 	acct  *Accounting
 	start time.Time
 	rec   ledger.Record
@@ -62,14 +67,15 @@ type exchange struct {
 
 // begin starts the record of a request; the request id is the one the server's middleware put
 // on the response.
-func (h *Handler) begin(w http.ResponseWriter, r *http.Request, ingress string) *exchange {
-	x := &exchange{acct: h.Accounting, start: time.Now()}
+func (p *Pipeline) begin(w http.ResponseWriter, r *http.Request, ingress string) *Exchange {
+	x := &Exchange{p: p, w: w, r: r, acct: p.Accounting, start: time.Now()}
 	x.rec = ledger.Record{Time: x.start.UTC(), RequestID: w.Header().Get(HeaderRequestID), Ingress: ingress,
 		Task: r.Header.Get(HeaderTask), Session: r.Header.Get(HeaderSession)}
 	return x
 }
 
-func (x *exchange) request(req *llm.Request) {
+// Request notes the decoded request in the record: requested model, tags, caller.
+func (x *Exchange) Request(req *llm.Request) {
 	x.req = req
 	x.rec.RequestedModel = req.Model
 	x.rec.Stream = req.Stream
@@ -95,7 +101,7 @@ func (x *exchange) request(req *llm.Request) {
 	}
 }
 
-func (x *exchange) target(t catalog.Target) {
+func (x *Exchange) target(t catalog.Target) {
 	x.rec.Route = t.Entry.Route()
 	x.rec.Provider = t.Entry.Name
 	x.rec.Model = t.Model
@@ -105,7 +111,7 @@ func (x *exchange) target(t catalog.Target) {
 // failedAt notes the target that was tried last when no target answered, so that the record
 // shows where the request was routed (reports count errors by model and provider); the
 // request bills nothing, as no answer began. A zero Target (none was tried) changes nothing.
-func (x *exchange) failedAt(t catalog.Target) {
+func (x *Exchange) failedAt(t catalog.Target) {
 	if t.Entry == nil {
 		return
 	}
@@ -114,7 +120,7 @@ func (x *exchange) failedAt(t catalog.Target) {
 }
 
 // firstByte marks the time to first token of a stream.
-func (x *exchange) firstByte() {
+func (x *Exchange) firstByte() {
 	if x.rec.TTFTMS == 0 {
 		x.rec.TTFTMS = ms(time.Since(x.start))
 	}
@@ -124,7 +130,7 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // chunk notes what a streamed chunk tells the ledger. Usage chunks are decoded on arrival;
 // the others stay raw and are decoded only if the stream ends without usage.
-func (x *exchange) chunk(c *llm.Chunk) {
+func (x *Exchange) chunk(c *llm.Chunk) {
 	if x.acct == nil {
 		return
 	}
@@ -140,7 +146,7 @@ func (x *exchange) chunk(c *llm.Chunk) {
 }
 
 // streamedText decodes the held chunks and returns the answer's text, for counting.
-func (x *exchange) streamedText() string {
+func (x *Exchange) streamedText() string {
 	for _, c := range x.held {
 		if c.Decode() != nil {
 			continue
@@ -158,13 +164,13 @@ func (x *exchange) streamedText() string {
 	return x.outText.String()
 }
 
-func (x *exchange) embedRequest(req *llm.EmbedRequest) {
+func (x *Exchange) embedRequest(req *llm.EmbedRequest) {
 	x.rec.RequestedModel = req.Model
 	x.rec.User = req.User
 }
 
 // embedUsage takes the provider's count of input tokens, or counts them.
-func (x *exchange) embedUsage(req *llm.EmbedRequest, resp *llm.EmbedResponse) {
+func (x *Exchange) embedUsage(req *llm.EmbedRequest, resp *llm.EmbedResponse) {
 	if resp.Usage != nil && resp.Usage.InputTokens > 0 {
 		u := *resp.Usage
 		u.OutputTokens = 0
@@ -183,7 +189,7 @@ func (x *exchange) embedUsage(req *llm.EmbedRequest, resp *llm.EmbedResponse) {
 }
 
 // settle computes tokens and money.
-func (x *exchange) settle() {
+func (x *Exchange) settle() {
 	if x.acct == nil {
 		return
 	}
@@ -231,7 +237,7 @@ func known(v float64, ok bool) *float64 {
 }
 
 // moneyHeaders returns the cost and saved values as header strings ("unknown" when unpriced).
-func (x *exchange) moneyHeaders() (cost, saved string) {
+func (x *Exchange) moneyHeaders() (cost, saved string) {
 	f := func(p *float64) string {
 		if p == nil {
 			return "unknown"
@@ -241,19 +247,19 @@ func (x *exchange) moneyHeaders() (cost, saved string) {
 	return f(x.rec.CostUSD), f(x.rec.SavedUSD)
 }
 
-// answer records a complete JSON answer and then sends it with its cost headers. In strict mode
+// Answer records a complete JSON answer and then sends it with its cost headers. In strict mode
 // the body leaves only once the record is committed.
-func (x *exchange) answer(ctx context.Context, w http.ResponseWriter, body []byte) error {
-	if err := x.finish(ctx, http.StatusOK, nil); err != nil {
+func (x *Exchange) Answer(body []byte) error {
+	if err := x.finish(x.r.Context(), http.StatusOK, nil); err != nil {
 		return err
 	}
-	x.setMoneyHeaders(w)
-	writeJSON(w, http.StatusOK, body)
+	x.setMoneyHeaders(x.w)
+	WriteJSON(x.w, http.StatusOK, body)
 	return nil
 }
 
 // setMoneyHeaders puts cost and savings on a response whose headers are not yet sent.
-func (x *exchange) setMoneyHeaders(w http.ResponseWriter) {
+func (x *Exchange) setMoneyHeaders(w http.ResponseWriter) {
 	if x.acct == nil {
 		return
 	}
@@ -264,7 +270,7 @@ func (x *exchange) setMoneyHeaders(w http.ResponseWriter) {
 
 // finish writes the record. In strict mode it returns only after the record is committed and
 // reports a failure to commit; the caller then must not release the answer's final bytes.
-func (x *exchange) finish(ctx context.Context, status int, err error) error {
+func (x *Exchange) finish(ctx context.Context, status int, err error) error {
 	if x.done || x.acct == nil || x.acct.Ledger == nil {
 		x.done = true
 		return nil
