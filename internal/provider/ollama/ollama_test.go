@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -193,6 +194,8 @@ func TestChatRequestBody(t *testing.T) {
 		show []byte // nil: the default fixture; "-": /api/show fails
 		req  llm.Request
 		want string
+		// dropped, when set, is what the request must list as left out.
+		dropped []string
 	}{
 		{
 			name: "plain",
@@ -264,6 +267,18 @@ func TestChatRequestBody(t *testing.T) {
 				"options":{"num_ctx":4096},"stream":false,"truncate":false}`,
 		},
 		{
+			name: "translated from Anthropic: thinking, top_k, text document; hints, hosted tools and cache_control dropped",
+			req: llm.Request{Model: "llama3.2", Messages: []llm.Message{
+				{Role: llm.RoleSystem, Content: []llm.Part{{Type: llm.PartText, Text: "sys", CacheControl: json.RawMessage(`{"type":"ephemeral"}`)}}},
+				{Role: llm.RoleUser, Content: []llm.Part{{Type: llm.PartDocument, MediaType: "text/plain", Title: "Notes", Text: "body"}, llm.TextPart("sum up")}},
+			}, Tools: []llm.Tool{{Hosted: "web_search_20250305", Raw: json.RawMessage(`{}`), RawFormat: llm.FormatAnthropic}},
+				Thinking: &llm.Thinking{Type: llm.ThinkingEnabled, BudgetTokens: 2048}, TopK: ptr(40),
+				Hints: map[string]json.RawMessage{"context_management": json.RawMessage(`{}`)}, ExtensionsFormat: llm.FormatAnthropic},
+			want: `{"model":"llama3.2","messages":[{"role":"system","content":"sys"},{"role":"user","content":"Notes\n\nbodysum up"}],
+				"options":{"num_ctx":4096,"top_k":40},"stream":false,"think":true,"truncate":false}`,
+			dropped: []string{"cache_control", "context_management", "tools.web_search_20250305", "thinking.budget_tokens"},
+		},
+		{
 			name: "show fails: no num_ctx, request still sent",
 			show: []byte("-"),
 			req:  llm.Request{Model: "mystery", Messages: []llm.Message{user("hi")}},
@@ -290,6 +305,9 @@ func TestChatRequestBody(t *testing.T) {
 			}
 			jsonEqual(t, f.last(t, "/api/chat"), tt.want)
 			jsonEqual(t, f.last(t, "/api/show"), `{"model":"`+tt.req.Model+`"}`)
+			if tt.dropped != nil && !slices.Equal(tt.req.Dropped, tt.dropped) {
+				t.Errorf("dropped %q, want %q", tt.req.Dropped, tt.dropped)
+			}
 		})
 	}
 }
