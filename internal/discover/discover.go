@@ -16,6 +16,7 @@ import (
 	"github.com/sovereign-gateway/sovereign/internal/config"
 	"github.com/sovereign-gateway/sovereign/internal/llm"
 	"github.com/sovereign-gateway/sovereign/internal/provider"
+	"github.com/sovereign-gateway/sovereign/internal/provider/gemini"
 	"github.com/sovereign-gateway/sovereign/internal/provider/ollama"
 	"github.com/sovereign-gateway/sovereign/internal/provider/openaicompat"
 )
@@ -127,13 +128,17 @@ func NewProvider(p config.Provider, t http.RoundTripper) provider.Provider {
 }
 
 func newEngineProvider(p config.Provider, flavor string, t http.RoundTripper) provider.Provider {
-	if p.Type == config.TypeOllama {
-		return ollama.New(ollama.Options{Name: p.Name, BaseURL: p.BaseURL, Timeout: p.Timeout.D(),
-			StreamIdleTimeout: p.StreamIdleTimeout.D(), Transport: t})
-	}
 	h := http.Header{}
 	for k, v := range p.Headers {
 		h.Set(k, v.Value())
+	}
+	switch p.Type {
+	case config.TypeOllama:
+		return ollama.New(ollama.Options{Name: p.Name, BaseURL: p.BaseURL, Timeout: p.Timeout.D(),
+			StreamIdleTimeout: p.StreamIdleTimeout.D(), Transport: t})
+	case config.TypeGemini:
+		return gemini.New(gemini.Options{Name: p.Name, BaseURL: p.BaseURL, APIKey: p.APIKey.Value(), Header: h,
+			Timeout: p.Timeout.D(), StreamIdleTimeout: p.StreamIdleTimeout.D(), Transport: t})
 	}
 	return openaicompat.New(openaicompat.Options{Name: p.Name, BaseURL: p.BaseURL, APIKey: p.APIKey.Value(),
 		Header: h, Timeout: p.Timeout.D(), StreamIdleTimeout: p.StreamIdleTimeout.D(), Transport: t, Flavor: flavor})
