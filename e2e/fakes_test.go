@@ -229,6 +229,7 @@ func newFakeOllama(t *testing.T, chat http.HandlerFunc) *fakeOllama {
 		body, _ := io.ReadAll(r.Body)
 		f.seen.add(r, body)
 		if chat != nil {
+			r.Body = io.NopCloser(bytes.NewReader(body))
 			chat(w, r)
 			return
 		}

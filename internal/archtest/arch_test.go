@@ -83,12 +83,13 @@ func TestWireFormatsStayAtTheEdges(t *testing.T) {
 	allowed := func(importer string) bool {
 		rest := strings.TrimPrefix(importer, mod)
 		return strings.HasPrefix(rest, "api/") || strings.HasPrefix(rest, "provider/") ||
-			rest == "openaiwire" || rest == "cli" || rest == "archtest"
+			strings.HasSuffix(rest, "wire") || rest == "cli" || rest == "archtest"
 	}
+	wire := map[string]bool{mod + "openaiwire": true, mod + "anthropicwire": true, mod + "responseswire": true}
 	for _, p := range listPackages(t, "./...") {
 		for _, imp := range p.Imports {
-			if imp == mod+"openaiwire" && !allowed(p.ImportPath) {
-				t.Errorf("%s imports the OpenAI wire format; only api/ and provider/ packages may", p.ImportPath)
+			if wire[imp] && !allowed(p.ImportPath) {
+				t.Errorf("%s imports the wire format package %s; only api/ and provider/ packages may", p.ImportPath, imp)
 			}
 		}
 	}

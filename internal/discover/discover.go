@@ -16,6 +16,7 @@ import (
 	"github.com/sovereign-gateway/sovereign/internal/config"
 	"github.com/sovereign-gateway/sovereign/internal/llm"
 	"github.com/sovereign-gateway/sovereign/internal/provider"
+	"github.com/sovereign-gateway/sovereign/internal/provider/anthropic"
 	"github.com/sovereign-gateway/sovereign/internal/provider/gemini"
 	"github.com/sovereign-gateway/sovereign/internal/provider/ollama"
 	"github.com/sovereign-gateway/sovereign/internal/provider/openaicompat"
@@ -136,6 +137,9 @@ func newEngineProvider(p config.Provider, flavor string, t http.RoundTripper) pr
 	case config.TypeOllama:
 		return ollama.New(ollama.Options{Name: p.Name, BaseURL: p.BaseURL, Timeout: p.Timeout.D(),
 			StreamIdleTimeout: p.StreamIdleTimeout.D(), Transport: t})
+	case config.TypeAnthropic:
+		return anthropic.New(anthropic.Options{Name: p.Name, BaseURL: p.BaseURL, APIKey: p.APIKey.Value(), Header: h,
+			Timeout: p.Timeout.D(), StreamIdleTimeout: p.StreamIdleTimeout.D(), Transport: t})
 	case config.TypeGemini:
 		return gemini.New(gemini.Options{Name: p.Name, BaseURL: p.BaseURL, APIKey: p.APIKey.Value(), Header: h,
 			Timeout: p.Timeout.D(), StreamIdleTimeout: p.StreamIdleTimeout.D(), Transport: t})

@@ -13,8 +13,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sovereign-gateway/sovereign/internal/api/anthropic"
 	"github.com/sovereign-gateway/sovereign/internal/api/exchange"
 	"github.com/sovereign-gateway/sovereign/internal/api/openai"
+	"github.com/sovereign-gateway/sovereign/internal/api/responses"
 	"github.com/sovereign-gateway/sovereign/internal/api/usage"
 	"github.com/sovereign-gateway/sovereign/internal/catalog"
 	"github.com/sovereign-gateway/sovereign/internal/config"
@@ -69,7 +71,8 @@ func New(cfg *config.Config, log *slog.Logger, version string) (*Gateway, error)
 	disp := dispatch.New(dispatch.Options{Backoff: cfg.Retry.Backoff.D(), MaxBackoff: cfg.Retry.MaxBackoff.D(), Log: log})
 	pipe := &exchange.Pipeline{Catalog: cat, Dispatch: disp, Log: log, MaxBody: int64(cfg.MaxBodyBytes), Accounting: acct}
 	h := &openai.Handler{Pipeline: pipe, Started: time.Now()}
-	srv := server.New(server.Options{OpenAI: h, Usage: &usage.Handler{Store: store},
+	srv := server.New(server.Options{OpenAI: h, Anthropic: &anthropic.Handler{Pipeline: pipe},
+		Responses: &responses.Handler{Pipeline: pipe, Store: store}, Usage: &usage.Handler{Store: store},
 		Metrics: metrics.New(writer), Catalog: cat, Log: log, Version: version})
 	return &Gateway{Config: cfg, Catalog: cat, Discover: disc, Server: srv, Ledger: writer, Store: store, log: log}, nil
 }

@@ -15,8 +15,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sovereign-gateway/sovereign/internal/api/anthropic"
 	"github.com/sovereign-gateway/sovereign/internal/api/exchange"
 	"github.com/sovereign-gateway/sovereign/internal/api/openai"
+	"github.com/sovereign-gateway/sovereign/internal/api/responses"
 	"github.com/sovereign-gateway/sovereign/internal/api/usage"
 	"github.com/sovereign-gateway/sovereign/internal/catalog"
 	"github.com/sovereign-gateway/sovereign/internal/llm"
@@ -26,6 +28,10 @@ import (
 // Options are the server's parts, built by the caller.
 type Options struct {
 	OpenAI *openai.Handler
+	// Anthropic serves the Messages API; nil leaves its routes out.
+	Anthropic *anthropic.Handler
+	// Responses serves the OpenAI Responses API; nil leaves its routes out.
+	Responses *responses.Handler
 	// Usage serves GET /v1/sovereign/usage; nil leaves the route out.
 	Usage *usage.Handler
 	// Metrics counts requests and serves GET /metrics; nil leaves both out.
@@ -50,6 +56,17 @@ func New(opts Options) *Server {
 	s.handle("POST /v1/embeddings", o.Embeddings)
 	s.handle("GET /v1/models", o.ListModels)
 	s.handle("GET /v1/models/{id...}", o.GetModel)
+	if a := opts.Anthropic; a != nil {
+		s.handleIn("POST /v1/messages", a.Messages, anthropic.WriteError)
+		s.handleIn("POST /v1/messages/count_tokens", a.CountTokens, anthropic.WriteError)
+		// Anthropic clients get their own error format for wrong methods and paths too.
+		s.handleIn("/v1/messages", notFound, anthropic.WriteError)
+		s.handleIn("/v1/messages/", notFound, anthropic.WriteError)
+	}
+	if rs := opts.Responses; rs != nil {
+		s.handle("POST /v1/responses", rs.Create)
+		s.handle("GET /v1/responses/{id}", rs.Get)
+	}
 	if opts.Usage != nil {
 		s.handle("GET /v1/sovereign/usage", opts.Usage.Serve)
 	}
@@ -93,9 +110,12 @@ func (s *Server) handleIn(pattern string, h func(http.ResponseWriter, *http.Requ
 
 // knownPaths maps the API's paths to their methods, for 405 answers.
 var knownPaths = map[string]string{
-	"/v1/chat/completions": http.MethodPost,
-	"/v1/embeddings":       http.MethodPost,
-	"/v1/models":           http.MethodGet,
+	"/v1/chat/completions":      http.MethodPost,
+	"/v1/embeddings":            http.MethodPost,
+	"/v1/models":                http.MethodGet,
+	"/v1/messages":              http.MethodPost,
+	"/v1/messages/count_tokens": http.MethodPost,
+	"/v1/responses":             http.MethodPost,
 }
 
 func notFound(w http.ResponseWriter, r *http.Request) error {
@@ -105,7 +125,7 @@ func notFound(w http.ResponseWriter, r *http.Request) error {
 			Message: r.URL.Path + " takes " + m + ", not " + r.Method}
 	}
 	return &llm.Error{Status: http.StatusNotFound, Type: llm.TypeInvalidRequest, Code: llm.CodeNotFound,
-		Message: "no such endpoint: " + r.Method + " " + r.URL.Path + "; the gateway serves the OpenAI API under /v1"}
+		Message: "no such endpoint: " + r.Method + " " + r.URL.Path + "; the gateway serves the OpenAI and Anthropic APIs under /v1"}
 }
 
 // Handler returns the routes wrapped in the middleware.
@@ -208,10 +228,13 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 // grow the metric without limit.
 func metricPath(p string) string {
 	switch {
-	case p == "/v1/chat/completions", p == "/v1/embeddings", p == "/v1/models", p == "/v1/sovereign/usage":
+	case p == "/v1/chat/completions", p == "/v1/embeddings", p == "/v1/models", p == "/v1/sovereign/usage",
+		p == "/v1/messages", p == "/v1/messages/count_tokens", p == "/v1/responses":
 		return p
 	case strings.HasPrefix(p, "/v1/models/"):
 		return "/v1/models/{id}"
+	case strings.HasPrefix(p, "/v1/responses/"):
+		return "/v1/responses/{id}"
 	}
 	return "other"
 }
