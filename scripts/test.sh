@@ -3,8 +3,11 @@
 # including the end-to-end tests against a real llama.cpp llama-server, which this script
 # builds once and caches outside the clone (see scripts/build-llama-server.sh).
 #
-# Needs: Go, and for the llama-server build npm, git, a C++ compiler and cmake (installed with
-# apt-get when missing). The model under test is ../shared/models/llama-2-tiny-random.gguf,
+# The end-to-end tests also run the coding agents Claude Code and Codex through the gateway;
+# scripts/install-agents.sh installs their pinned versions from npm into e2e/agents.
+#
+# Needs: Go, Node.js and npm, and for the llama-server build git, a C++ compiler and cmake
+# (installed with apt-get when missing). The model under test is ../shared/models/llama-2-tiny-random.gguf,
 # or $SOVEREIGN_TEST_MODEL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +27,9 @@ if [ -z "${SOVEREIGN_LLAMA_SERVER:-}" ]; then
   export SOVEREIGN_LLAMA_SERVER
 fi
 echo "using $SOVEREIGN_LLAMA_SERVER"
+
+echo "== coding agents (Claude Code and Codex, pinned, from npm)"
+scripts/install-agents.sh >/dev/null
 
 echo "== go test -race"
 go test -race -count=1 -timeout 20m ./... "$@"
