@@ -297,6 +297,9 @@ func (e *encoder) messages() ([]wireMessage, error) {
 func (e *encoder) assistant(m *llm.Message, i int) ([]block, error) {
 	var blocks []block
 	for _, t := range m.Thinking {
+		if t.Format != "" && t.Format != llm.FormatAnthropic {
+			continue // signed by another provider: Anthropic would refuse the signature
+		}
 		switch {
 		case t.Redacted != "":
 			b := append([]byte(`{"type":"redacted_thinking","data":`), appendString(nil, t.Redacted)...)
@@ -675,7 +678,7 @@ func (e *encoder) unsignedToolTurn() bool {
 				return false
 			}
 			for _, t := range msgs[i].Thinking {
-				if t.Signature != "" || t.Redacted != "" {
+				if (t.Signature != "" || t.Redacted != "") && (t.Format == "" || t.Format == llm.FormatAnthropic) {
 					return false
 				}
 			}

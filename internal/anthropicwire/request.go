@@ -367,11 +367,13 @@ func decodeBlock(raw json.RawMessage, param, role string) (decodedBlock, error) 
 		}
 		d.kind = blockThinking
 		if t == "thinking" {
+			d.thinking.Format = llm.FormatAnthropic
 			d.thinking.Text, err = o.reqStr("thinking", param+".thinking")
 			if err == nil {
 				d.thinking.Signature, _, err = o.str("signature", param+".signature")
 			}
 		} else {
+			d.thinking.Format = llm.FormatAnthropic
 			d.thinking.Redacted, err = o.reqStr("data", param+".data")
 		}
 	default:

@@ -186,7 +186,7 @@ func TestDecodeRequestContent(t *testing.T) {
 		{"assistant thinking, text and tool calls", msgBody(`[{"role":"user","content":"q"},{"role":"assistant","content":[{"type":"thinking","thinking":"hmm","signature":"sig"},{"type":"redacted_thinking","data":"enc"},{"type":"thinking","thinking":"more","signature":"s2"},{"type":"text","text":"let me look"},{"type":"tool_use","id":"toolu_1","name":"f","input":{ "a" : 1 }},{"type":"tool_use","id":"toolu_2","name":"g","input":{},"cache_control":{"type":"ephemeral"}}]}]`),
 			[]llm.Message{{Role: "user", Content: []llm.Part{llm.TextPart("q")}}, {Role: "assistant",
 				Content:      []llm.Part{llm.TextPart("let me look")},
-				Thinking:     []llm.ThinkingBlock{{Text: "hmm", Signature: "sig"}, {Redacted: "enc"}, {Text: "more", Signature: "s2"}},
+				Thinking:     []llm.ThinkingBlock{{Text: "hmm", Signature: "sig", Format: llm.FormatAnthropic}, {Redacted: "enc", Format: llm.FormatAnthropic}, {Text: "more", Signature: "s2", Format: llm.FormatAnthropic}},
 				Reasoning:    "hmm\n\nmore",
 				ToolCalls:    []llm.ToolCall{{ID: "toolu_1", Name: "f", Arguments: `{"a":1}`}, {ID: "toolu_2", Name: "g", Arguments: `{}`}},
 				CacheControl: json.RawMessage(`{"type":"ephemeral"}`)}}},
@@ -410,6 +410,16 @@ func TestEncodeRequest(t *testing.T) {
 		}, `{"model":"up","max_tokens":4096,"system":"be brief","messages":[
 			{"role":"user","content":"hi"},
 			{"role":"assistant","content":[{"type":"thinking","thinking":"a","signature":"s"},{"type":"redacted_thinking","data":"r"},{"type":"text","text":"x"}]},
+			{"role":"user","content":"y"}]}`, nil},
+		{"blocks signed by another provider are left out", func(r *llm.Request) {
+			r.Messages = append(r.Messages,
+				llm.Message{Role: "assistant", Content: []llm.Part{llm.TextPart("x")}, Reasoning: "a",
+					Thinking: []llm.ThinkingBlock{{Text: "a", Signature: "gemini-sig", Format: llm.FormatGemini},
+						{Redacted: "openai-enc", Format: llm.FormatOpenAIResponses}, {Text: "c", Signature: "s", Format: llm.FormatAnthropic}}},
+				llm.Message{Role: "user", Content: []llm.Part{llm.TextPart("y")}})
+		}, `{"model":"up","max_tokens":4096,"system":"be brief","messages":[
+			{"role":"user","content":"hi"},
+			{"role":"assistant","content":[{"type":"thinking","thinking":"c","signature":"s"},{"type":"text","text":"x"}]},
 			{"role":"user","content":"y"}]}`, nil},
 		{"images and documents", func(r *llm.Request) {
 			r.Messages[1].Content = append(r.Messages[1].Content,

@@ -145,7 +145,7 @@ func DecodeResponse(body []byte) (*llm.Response, error) {
 			}
 			m.Content = append(m.Content, withExtras(llm.TextPart(s), o, "type", "text"))
 		case "thinking":
-			var tb llm.ThinkingBlock
+			tb := llm.ThinkingBlock{Format: llm.FormatAnthropic}
 			tb.Text, _, _ = o.str("thinking", "")
 			tb.Signature, _, _ = o.str("signature", "")
 			m.Thinking = append(m.Thinking, tb)
@@ -156,7 +156,7 @@ func DecodeResponse(body []byte) (*llm.Response, error) {
 				m.Reasoning += tb.Text
 			}
 		case "redacted_thinking":
-			var tb llm.ThinkingBlock
+			tb := llm.ThinkingBlock{Format: llm.FormatAnthropic}
 			tb.Redacted, _, _ = o.str("data", "")
 			m.Thinking = append(m.Thinking, tb)
 		case "tool_use":

@@ -158,6 +158,10 @@ type ThinkingBlock struct {
 	Signature string
 	// Redacted holds an encrypted block's opaque data; Text is then empty.
 	Redacted string
+	// Format is the wire format of the provider that signed or encrypted the block; "" when
+	// unknown. A provider checks signatures of its own only: encoders send a signed block back
+	// only to its own format (a block from another is unsigned reasoning there).
+	Format Format
 }
 
 // Text returns the message's text parts joined together.

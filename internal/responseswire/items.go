@@ -210,7 +210,7 @@ func (d *itemDecoder) reasoning(it *inputItem, param string) error {
 	case isSealed:
 		m.Thinking = append(m.Thinking, sealed...)
 	case enc != "":
-		m.Thinking = append(m.Thinking, llm.ThinkingBlock{Redacted: enc})
+		m.Thinking = append(m.Thinking, llm.ThinkingBlock{Redacted: enc, Format: llm.FormatOpenAIResponses})
 	}
 	return nil
 }

@@ -196,7 +196,7 @@ func TestDecodeRequest(t *testing.T) {
 			func(t *testing.T, r *responseswire.Request) {
 				want := []llm.Message{
 					{Role: llm.RoleUser, Content: []llm.Part{llm.TextPart("q")}},
-					{Role: llm.RoleAssistant, Reasoning: "think\n\nmore", Thinking: []llm.ThinkingBlock{{Redacted: "ENC"}},
+					{Role: llm.RoleAssistant, Reasoning: "think\n\nmore", Thinking: []llm.ThinkingBlock{{Redacted: "ENC", Format: llm.FormatOpenAIResponses}},
 						Content:   []llm.Part{llm.TextPart("calling")},
 						ToolCalls: []llm.ToolCall{{ID: "c1", Name: "f", Arguments: "{}"}, {ID: "c2", Name: "patch", Arguments: `{"input":"*** Begin"}`}}},
 					{Role: llm.RoleTool, ToolCallID: "c1", Content: []llm.Part{llm.TextPart("1")}},
@@ -542,7 +542,7 @@ func TestItemsRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ItemsToMessages: %v\n%s", err, stored)
 	}
-	answer.Thinking = []llm.ThinkingBlock{{Redacted: "ENC"}} // the summary comes back as Reasoning
+	answer.Thinking = []llm.ThinkingBlock{{Redacted: "ENC", Format: llm.FormatOpenAIResponses}} // the summary comes back as Reasoning
 	want := []llm.Message{{Role: llm.RoleUser, Content: []llm.Part{llm.TextPart("what is 2+2? use the tools")}}, answer}
 	if !reflect.DeepEqual(msgs, want) {
 		t.Errorf("messages =\n%+v\nwant\n%+v\nitems %s", msgs, want, stored)

@@ -20,6 +20,8 @@ type envelopeBlock struct {
 	Text      string `json:"text,omitempty"`
 	Signature string `json:"signature,omitempty"`
 	Redacted  string `json:"redacted,omitempty"`
+	// Format is the provider format that signed the block (llm.ThinkingBlock.Format).
+	Format string `json:"format,omitempty"`
 }
 
 // signed reports whether any of blocks has a signature.
@@ -36,7 +38,7 @@ func signed(blocks []llm.ThinkingBlock) bool {
 func sealThinking(blocks []llm.ThinkingBlock) string {
 	env := make([]envelopeBlock, len(blocks))
 	for i, b := range blocks {
-		env[i] = envelopeBlock{Text: b.Text, Signature: b.Signature, Redacted: b.Redacted}
+		env[i] = envelopeBlock{Text: b.Text, Signature: b.Signature, Redacted: b.Redacted, Format: string(b.Format)}
 	}
 	j, _ := json.Marshal(env)
 	return thinkingEnvelope + base64.RawURLEncoding.EncodeToString(j)
@@ -57,7 +59,7 @@ func openThinking(s string) (blocks []llm.ThinkingBlock, ok bool) {
 		return nil, false
 	}
 	for _, b := range env {
-		blocks = append(blocks, llm.ThinkingBlock{Text: b.Text, Signature: b.Signature, Redacted: b.Redacted})
+		blocks = append(blocks, llm.ThinkingBlock{Text: b.Text, Signature: b.Signature, Redacted: b.Redacted, Format: llm.Format(b.Format)})
 	}
 	return blocks, true
 }

@@ -363,7 +363,7 @@ func TestChatAnswers(t *testing.T) {
 				if m.Reasoning != "Let me think." || m.Text() != "Answer here." || len(m.Content) != 1 {
 					t.Errorf("message %+v", m)
 				}
-				if !reflect.DeepEqual(m.Thinking, []llm.ThinkingBlock{{Text: "Let me think.", Signature: "c2ln"}}) {
+				if !reflect.DeepEqual(m.Thinking, []llm.ThinkingBlock{{Text: "Let me think.", Signature: "c2ln", Format: llm.FormatGemini}}) {
 					t.Errorf("thinking %+v", m.Thinking)
 				}
 				want := llm.Usage{InputTokens: 100, CachedInputTokens: 60, OutputTokens: 12, ReasoningTokens: 7, TotalTokens: 112}
@@ -377,7 +377,7 @@ func TestChatAnswers(t *testing.T) {
 			body: `{"candidates":[{"content":{"parts":[{"text":"a","thought":true,"thoughtSignature":"s1"},{"text":"b","thought":true},{"functionCall":{"name":"f","args":{"x":[1, 2]},"id":"fc-9"},"thoughtSignature":"s2"}]},"finishReason":"STOP"}]}`,
 			check: func(t *testing.T, r *llm.Response) {
 				m := r.Choices[0].Message
-				if !reflect.DeepEqual(m.Thinking, []llm.ThinkingBlock{{Text: "a", Signature: "s1"}, {Text: "b"}}) {
+				if !reflect.DeepEqual(m.Thinking, []llm.ThinkingBlock{{Text: "a", Signature: "s1", Format: llm.FormatGemini}, {Text: "b", Format: llm.FormatGemini}}) {
 					t.Errorf("thinking %+v", m.Thinking)
 				}
 				if !reflect.DeepEqual(m.ToolCalls, []llm.ToolCall{{ID: "fc-9", Name: "f", Arguments: `{"x":[1,2]}`, Signature: "s2"}}) {

@@ -196,7 +196,7 @@ func decodeCandidate(c *candidate) (llm.Message, error) {
 			if open {
 				m.Thinking[len(m.Thinking)-1].Text += t
 			} else {
-				m.Thinking = append(m.Thinking, llm.ThinkingBlock{Text: t})
+				m.Thinking = append(m.Thinking, llm.ThinkingBlock{Text: t, Format: llm.FormatGemini})
 				open = true
 			}
 			if p.ThoughtSignature != "" {
