@@ -94,6 +94,7 @@ func (c *Client) Chat(ctx context.Context, req *llm.Request) (*llm.Response, err
 	r := *req
 	r.Stream, r.IncludeUsage = false, false
 	body, err := openaiwire.EncodeChatRequest(&r, r.Model, c.name)
+	req.Dropped = r.Dropped // what the encoder left out is the caller's to report
 	if err != nil {
 		return nil, err
 	}
@@ -123,6 +124,7 @@ func (c *Client) Stream(ctx context.Context, req *llm.Request) (llm.Stream, erro
 	r := *req
 	r.Stream = true
 	body, err := openaiwire.EncodeChatRequest(&r, r.Model, c.name)
+	req.Dropped = r.Dropped
 	if err != nil {
 		return nil, err
 	}
