@@ -99,6 +99,17 @@ func fieldPtr(w *ChatRequest, k string) any {
 	panic("openaiwire: no field for known key " + k)
 }
 
+// DecodeObject splits a request body, which must be a JSON object, into its top-level fields.
+// Its errors are 400 *llm.Error values for the client (invalid_json, invalid_type). The
+// Responses decoder shares it.
+func DecodeObject(body []byte) (map[string]json.RawMessage, error) { return decodeObject(body) }
+
+// DecodeField unmarshals one field into dst, turning a type error into a 400 that names param
+// (and the nested field, when the error knows it).
+func DecodeField(param string, raw json.RawMessage, dst any) error {
+	return decodeField(param, raw, dst)
+}
+
 // decodeObject splits a JSON object into its top-level fields.
 func decodeObject(body []byte) (map[string]json.RawMessage, error) {
 	body = bytes.TrimSpace(body)

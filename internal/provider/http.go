@@ -182,3 +182,28 @@ func StreamError(name string, err error) error {
 		Message: fmt.Sprintf("the connection to provider %q broke while it was answering; the answer is incomplete", name),
 		Cause:   err}
 }
+
+// PostStream sends a streamed request with Post and returns the response once its headers have
+// arrived, together with the cancel func that ends the stream (the caller's to call when done).
+// timeout bounds only the wait for the headers; after them, the adapter's idle timer guards the
+// stream. Expiry of timeout is a 504, as for Post.
+func PostStream(ctx context.Context, hc *http.Client, url string, header http.Header, body []byte, name string,
+	timeout time.Duration, decodeError func(status int, body []byte) *llm.Error) (*http.Response, context.CancelFunc, error) {
+	parent := ctx
+	ctx, cancel := context.WithCancel(ctx)
+	first := time.AfterFunc(timeout, cancel)
+	resp, err := Post(ctx, hc, url, header, body, name, decodeError)
+	if !first.Stop() && err == nil {
+		// The timeout fired just as the headers came: the body is already cancelled.
+		resp.Body.Close()
+		err = context.Canceled
+	}
+	if err != nil {
+		cancel()
+		if parent.Err() == nil && errors.Is(err, context.Canceled) {
+			return nil, nil, TransportError(name, context.DeadlineExceeded)
+		}
+		return nil, nil, err
+	}
+	return resp, cancel, nil
+}

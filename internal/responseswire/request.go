@@ -3,14 +3,13 @@ package responseswire
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/sovereign-gateway/sovereign/internal/llm"
+	"github.com/sovereign-gateway/sovereign/internal/openaiwire"
 )
 
 // Request is a decoded Responses API request: the canonical chat request, and what the
@@ -395,34 +394,6 @@ func unsupported(param, why string) *llm.Error {
 		Param: param, Message: fmt.Sprintf("parameter %q is not supported: %s", param, why)}
 }
 
-// decodeObject splits a JSON object into its top-level fields.
-func decodeObject(body []byte) (map[string]json.RawMessage, error) {
-	body = bytes.TrimSpace(body)
-	if len(body) == 0 {
-		return nil, llm.InvalidRequest(llm.CodeInvalidJSON, "", "request body is empty; send a JSON object")
-	}
-	if body[0] != '{' {
-		if !json.Valid(body) {
-			return nil, syntaxError(json.Unmarshal(body, new(any)))
-		}
-		return nil, llm.InvalidRequest(llm.CodeInvalidType, "", "request body must be a JSON object")
-	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(body, &fields); err != nil {
-		return nil, syntaxError(err)
-	}
-	return fields, nil
-}
-
-func syntaxError(err error) error {
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return llm.InvalidRequest(llm.CodeInvalidJSON, "",
-			"request body is not valid JSON (%s at byte %d); check the request's encoding", se.Error(), se.Offset)
-	}
-	return llm.InvalidRequest(llm.CodeInvalidJSON, "", "request body is not valid JSON; check the request's encoding")
-}
-
 // field unmarshals the top-level field name into dst unless it is absent or null.
 func field(fields map[string]json.RawMessage, name string, dst any) error {
 	v, ok := fields[name]
@@ -430,46 +401,6 @@ func field(fields map[string]json.RawMessage, name string, dst any) error {
 		return nil
 	}
 	return decodeField(name, v, dst)
-}
-
-// decodeField unmarshals one value, turning type errors into a clear message about param.
-func decodeField(param string, raw json.RawMessage, dst any) error {
-	err := json.Unmarshal(raw, dst)
-	if err == nil {
-		return nil
-	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		p := param
-		if te.Field != "" {
-			p = param + "." + te.Field
-		}
-		return llm.InvalidRequest(llm.CodeInvalidType, p,
-			"invalid type for %q: expected %s, got JSON %s", p, jsonTypeName(te.Type.Kind().String()), te.Value)
-	}
-	return llm.InvalidRequest(llm.CodeInvalidValue, param, "invalid value for %q: %v", param, err)
-}
-
-func jsonTypeName(kind string) string {
-	switch kind {
-	case "string":
-		return "a string"
-	case "bool":
-		return "a boolean"
-	case "slice", "array":
-		return "an array"
-	case "struct", "map":
-		return "an object"
-	case "ptr":
-		return "a value of another type"
-	}
-	if strings.HasPrefix(kind, "int") || strings.HasPrefix(kind, "uint") {
-		return "an integer"
-	}
-	if strings.HasPrefix(kind, "float") {
-		return "a number"
-	}
-	return kind
 }
 
 func isNull(v json.RawMessage) bool { return string(bytes.TrimSpace(v)) == "null" }
@@ -483,4 +414,14 @@ func marshal(v any) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimSuffix(b.Bytes(), []byte{'\n'}), nil
+}
+
+// decodeObject and decodeField are the Chat Completions decoder's: the same errors for the same
+// mistakes in both OpenAI formats.
+func decodeObject(body []byte) (map[string]json.RawMessage, error) {
+	return openaiwire.DecodeObject(body)
+}
+
+func decodeField(param string, raw json.RawMessage, dst any) error {
+	return openaiwire.DecodeField(param, raw, dst)
 }

@@ -155,21 +155,9 @@ func (c *Client) Stream(ctx context.Context, req *llm.Request) (llm.Stream, erro
 	if err != nil {
 		return nil, err
 	}
-	parent := ctx
-	ctx, cancel := context.WithCancel(ctx)
 	// The timeout covers the wait for response headers; after that the idle timer guards.
-	first := time.AfterFunc(c.timeout, cancel)
-	resp, err := provider.Post(ctx, c.hc, u+"?alt=sse", c.header, body, c.name, c.decodeError)
-	if !first.Stop() && err == nil {
-		// The timeout fired just as the headers came: the body is already cancelled.
-		resp.Body.Close()
-		err = context.Canceled
-	}
+	resp, cancel, err := provider.PostStream(ctx, c.hc, u+"?alt=sse", c.header, body, c.name, c.timeout, c.decodeError)
 	if err != nil {
-		cancel()
-		if parent.Err() == nil && errors.Is(err, context.Canceled) {
-			return nil, provider.TransportError(c.name, context.DeadlineExceeded)
-		}
 		return nil, err
 	}
 	want := 1
