@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Error types, in the vocabulary of OpenAI's error object; the Anthropic ingress maps them to its own.
@@ -102,4 +105,19 @@ func ModelNotFound(model, hint string) *Error {
 	}
 	return &Error{Status: http.StatusNotFound, Type: TypeInvalidRequest, Code: CodeModelNotFound,
 		Param: "model", Message: msg}
+}
+
+// Printable makes upstream text fit for an error message: valid UTF-8 without control
+// characters, runs of white space folded into one space, cut to at most max bytes (plus an
+// ellipsis) at a character boundary. Adapters pass a provider's own error text through it.
+func Printable(s string, max int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
+	if len(s) > max {
+		for max > 0 && !utf8.RuneStart(s[max]) {
+			max--
+		}
+		s = s[:max] + "…"
+	}
+	return s
 }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/sovereign-gateway/sovereign/internal/llm"
 )
@@ -135,19 +133,8 @@ const (
 	maxExcerpt         = 200
 )
 
-// printable returns s as valid UTF-8 without control characters, runs of white space folded
-// into one space, and cut to at most max bytes (plus an ellipsis) at a character boundary.
-func printable(s string, max int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
-	if len(s) > max {
-		for max > 0 && !utf8.RuneStart(s[max]) {
-			max--
-		}
-		s = s[:max] + "…"
-	}
-	return s
-}
+// printable is llm.Printable.
+func printable(s string, max int) string { return llm.Printable(s, max) }
 
 // EncodeModels renders a model list.
 func EncodeModels(models []Model) []byte {
