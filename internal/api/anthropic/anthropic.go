@@ -124,6 +124,7 @@ func (h *Handler) CountTokens(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		t := targets[0]
+		x.Served(t)
 		var n int
 		if c, ok := t.Entry.Provider.(TokenCounter); ok {
 			out := *req

@@ -289,10 +289,14 @@ func (x *Exchange) finish(ctx context.Context, status int, err error) error {
 	default:
 		e := llm.AsError(err)
 		x.rec.ErrorCode = e.Code
+		if x.rec.ErrorCode == "" {
+			// An upstream error without a code (Anthropic's errors have types only): its type
+			// still says what went wrong.
+			x.rec.ErrorCode = e.Type
+		}
 		var sf *streamFailed
 		if errors.As(err, &sf) {
 			x.rec.Outcome = ledger.OutcomeFailed
-			x.rec.ErrorCode = sf.err.Code
 		} else {
 			x.rec.Outcome = ledger.OutcomeError
 			if x.rec.Status == 0 || x.rec.Status == http.StatusOK {

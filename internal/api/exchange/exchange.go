@@ -137,6 +137,14 @@ func (x *Exchange) Targets(req *llm.Request) ([]catalog.Target, error) {
 	return x.p.Catalog.Resolve(req.Model, catalog.NeedOf(req))
 }
 
+// Served notes a target that answered without a billed generation (counting tokens): the
+// record names it and its headers say who answered, but nothing is billed.
+func (x *Exchange) Served(t catalog.Target) {
+	x.target(t)
+	x.unanswered = true
+	x.answered(t, nil)
+}
+
 // Chat resolves and dispatches a non-streamed request, notes who answered, and sets the
 // answer's headers. The caller encodes the response and passes it to Answer.
 func (x *Exchange) Chat(req *llm.Request) (*llm.Response, error) {
