@@ -122,28 +122,31 @@ func EncodeChatResponse(r *llm.Response) ([]byte, error) {
 	return json.Marshal(&w)
 }
 
-// NewChunk wraps one upstream SSE data payload as a lazily decoded chunk. Chunks that carry a
-// finish reason or usage are decoded at once, so that later stages (and the ledger) see them
-// without paying for decoding every token's chunk.
+// NewChunk wraps one upstream SSE data payload as a lazily decoded chunk. Chunks that carry
+// usage (or an error) are decoded at once, so that later stages and the ledger see them without
+// paying for decoding every token's chunk. A finish reason needs no decoding to be noticed: see
+// Finishes.
 func NewChunk(data []byte) (*llm.Chunk, error) {
 	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) == 0 || t[0] != '{' {
 		return nil, errors.New("decode chat.completion.chunk: not a JSON object")
 	}
 	c := llm.NewRawChunk(data, llm.FormatOpenAIChat, decodeChunk)
-	// The member tests allow white space around the colon: servers written in Python send
-	// "finish_reason": "stop", and a missed finish reason looks like a cut-off stream.
-	if hasMember(data, memberFinishReason, '"') || hasMember(data, memberUsage, '{') || bytes.Contains(data, memberError) {
+	if hasMember(data, memberUsage, '{') || bytes.Contains(data, memberError) {
 		if err := c.Decode(); err != nil {
 			return nil, err
 		}
 	} else if !looksLikeObject(data) {
 		// A full json.Valid of every relayed chunk was a third of the relay's cost. Chunks
-		// that matter to the gateway (finish reason, usage, error) are decoded above; the
-		// others only need to be one whole JSON object, as a truncated or garbled line is not.
+		// that the gateway reads (usage, error) are decoded above; the others only need to be one whole JSON object, as a truncated or garbled line is not.
 		return nil, fmt.Errorf("decode chat.completion.chunk: invalid JSON")
 	}
 	return c, nil
 }
+
+// Finishes reports whether a chunk payload carries a finish reason (a string, not null), without
+// decoding it. The test allows white space around the colon: servers written in Python send
+// "finish_reason": "stop", and a missed finish reason looks like a cut-off stream.
+func Finishes(data []byte) bool { return hasMember(data, memberFinishReason, '"') }
 
 var (
 	memberFinishReason = []byte(`"finish_reason"`)

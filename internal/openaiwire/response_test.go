@@ -245,8 +245,14 @@ func TestChunksRecorded(t *testing.T) {
 					}
 				}
 				recUsage := obj(rec["usage"])
-				if eager := recFinish != "" || recUsage != nil; c.Decoded != eager {
-					t.Errorf("chunk %d: Decoded = %v, want %v (finish %q, usage %v)", i, c.Decoded, eager, recFinish, recUsage != nil)
+				if eager := recUsage != nil; c.Decoded != eager {
+					t.Errorf("chunk %d: Decoded = %v, want %v (usage %v)", i, c.Decoded, eager, recUsage != nil)
+				}
+				if got := openaiwire.Finishes(data); got != (recFinish != "") {
+					t.Errorf("chunk %d: Finishes = %v, recorded finish reason %q", i, got, recFinish)
+				}
+				if recFinish != "" {
+					finishes = append(finishes, recFinish)
 				}
 				if c.Decoded {
 					if got := finishOf(c); got != recFinish {
@@ -258,9 +264,6 @@ func TestChunksRecorded(t *testing.T) {
 						float64(c.Usage.OutputTokens) != recUsage["completion_tokens"] || float64(c.Usage.TotalTokens) != recUsage["total_tokens"]) {
 						t.Errorf("chunk %d: usage %+v, recorded %v", i, *c.Usage, recUsage)
 					}
-					if recFinish != "" {
-						finishes = append(finishes, recFinish)
-					}
 					if c.Usage != nil {
 						usage = c.Usage
 					}
@@ -268,6 +271,9 @@ func TestChunksRecorded(t *testing.T) {
 
 				if err := c.Decode(); err != nil {
 					t.Fatalf("chunk %d: Decode: %v", i, err)
+				}
+				if got := finishOf(c); got != recFinish {
+					t.Errorf("chunk %d: finish reason %q, recorded %q", i, got, recFinish)
 				}
 				if c.ID != rec["id"] || c.Model != rec["model"] || float64(c.Created) != rec["created"] {
 					t.Errorf("chunk %d: id %q model %q created %d", i, c.ID, c.Model, c.Created)
@@ -330,16 +336,14 @@ func TestChunksRecordedValues(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if c.Decoded {
-					if f := finishOf(c); f != "" {
-						finish = f
-					}
-					if c.Usage != nil {
-						usage = c.Usage
-					}
+				if c.Decoded && c.Usage != nil {
+					usage = c.Usage
 				}
 				if err := c.Decode(); err != nil {
 					t.Fatal(err)
+				}
+				if f := finishOf(c); f != "" {
+					finish = f
 				}
 				for _, ch := range c.Choices {
 					text.WriteString(ch.Delta.Content)
@@ -405,11 +409,11 @@ func TestNewChunk(t *testing.T) {
 		err     bool
 	}{
 		{"token", `{"id":"a","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}],"usage":null}`, false, "", nil, false},
-		{"finish reason", `{"id":"a","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`, true, "stop", nil, false},
+		{"finish reason", `{"id":"a","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`, false, "stop", nil, false},
 		// Servers written in Python put spaces after colons; a missed finish reason made the
 		// stream look cut off when it ended without [DONE].
-		{"finish reason with spaces", `{"id": "a", "choices": [{"index": 0, "delta": {}, "finish_reason" : "length"}]}`, true, "length", nil, false},
-		{"finish reason after a line break", "{\"choices\":[{\"finish_reason\":\n\t\"stop\"}]}", true, "stop", nil, false},
+		{"finish reason with spaces", `{"id": "a", "choices": [{"index": 0, "delta": {}, "finish_reason" : "length"}]}`, false, "length", nil, false},
+		{"finish reason after a line break", "{\"choices\":[{\"finish_reason\":\n\t\"stop\"}]}", false, "stop", nil, false},
 		{"usage", `{"id":"a","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}`, true, "", &llm.Usage{InputTokens: 3, OutputTokens: 4, TotalTokens: 7}, false},
 		{"usage with spaces", `{"id": "a", "choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 4}}`, true, "", &llm.Usage{InputTokens: 3, OutputTokens: 4, TotalTokens: 7}, false},
 		{"usage null", `{"id":"a","choices":[],"usage": null}`, false, "", nil, false},
@@ -421,7 +425,7 @@ func TestNewChunk(t *testing.T) {
 		{"an array", `[{"choices":[]}]`, false, "", nil, true},
 		{"null", `null`, false, "", nil, true},
 		{"empty", ``, false, "", nil, true},
-		{"wrong type in an eager chunk", `{"choices":[{"finish_reason":"stop","index":"0"}]}`, false, "", nil, true},
+		{"wrong type in an eager chunk", `{"choices":[],"usage":{"prompt_tokens":"3"}}`, false, "", nil, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -440,6 +444,9 @@ func TestNewChunk(t *testing.T) {
 			}
 			if finishOf(c) != tt.finish || !reflect.DeepEqual(c.Usage, tt.usage) {
 				t.Errorf("finish %q usage %+v, want %q %+v", finishOf(c), c.Usage, tt.finish, tt.usage)
+			}
+			if got := openaiwire.Finishes([]byte(tt.data)); got != (tt.finish != "") {
+				t.Errorf("Finishes = %v, want %v", got, tt.finish != "")
 			}
 		})
 	}
@@ -488,8 +495,8 @@ func TestEncodeChunk(t *testing.T) {
 }
 
 // FuzzNewChunk: no payload makes NewChunk panic; an accepted payload is relayed untouched;
-// a chunk with a finish reason or usage is decoded at once (the stream's end and the ledger
-// depend on it); and a decoded chunk survives encoding and decoding again.
+// a chunk with usage is decoded at once (the ledger depends on it), one with a finish reason is
+// seen by Finishes (the stream's end depends on it); and a decoded chunk survives encoding and decoding again.
 func FuzzNewChunk(f *testing.F) {
 	for _, s := range []string{
 		`{"id":"a","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}]}`,
@@ -511,8 +518,8 @@ func FuzzNewChunk(f *testing.F) {
 		if err := c.Decode(); err != nil {
 			return // malformed chunks fail when decoded; that is allowed
 		}
-		// A chunk whose "finish_reason" is a string or whose "usage" is an object must have
-		// been decoded at once. Member names are read exactly as written: encoding/json also
+		// A chunk whose "usage" is an object must have been decoded at once, and one whose
+		// "finish_reason" is a string must be seen by Finishes. Member names are read exactly as written: encoding/json also
 		// takes "USAGE" or "finish\u005freason" for them, which no real server sends and
 		// the quick filter does not catch.
 		var v any
@@ -525,8 +532,11 @@ func FuzzNewChunk(f *testing.F) {
 				finish = fr
 			}
 		}
-		if !eager && !bytes.Contains(data, []byte(`\`)) && (finish != "" || obj(obj(v)["usage"]) != nil) {
-			t.Fatalf("chunk with finish reason %q / usage %v was not decoded at once", finish, obj(v)["usage"])
+		if !eager && !bytes.Contains(data, []byte(`\`)) && obj(obj(v)["usage"]) != nil {
+			t.Fatalf("chunk with usage %v was not decoded at once", obj(v)["usage"])
+		}
+		if finish != "" && !bytes.Contains(data, []byte(`\`)) && !openaiwire.Finishes(data) {
+			t.Fatalf("chunk with finish reason %q: Finishes says no", finish)
 		}
 		c.Touch()
 		out, err := openaiwire.EncodeChunk(c)

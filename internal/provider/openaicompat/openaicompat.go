@@ -205,12 +205,8 @@ func (s *stream) Recv() (*llm.Chunk, error) {
 		if err != nil {
 			return nil, s.fail(provider.BadResponse(s.name, err))
 		}
-		if ch.Decoded {
-			for _, c := range ch.Choices {
-				if c.FinishReason != "" {
-					s.finished = true
-				}
-			}
+		if openaiwire.Finishes(data) {
+			s.finished = true
 		}
 		s.sent = true
 		return ch, nil

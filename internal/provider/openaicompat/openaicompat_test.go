@@ -284,14 +284,17 @@ func TestStream(t *testing.T) {
 				if err != nil || !bytes.Equal(out, want[i]) {
 					t.Errorf("chunk %d relayed as\n%s\nrecorded\n%s", i, out, want[i])
 				}
-				if ch.Decoded {
-					for _, c := range ch.Choices {
-						if c.FinishReason != "" {
-							finish = c.FinishReason
-						}
-					}
-					if ch.Usage != nil {
-						usage = ch.Usage
+				// Only usage chunks are decoded on arrival; a stage that wants other fields
+				// decodes, as the Anthropic and Responses encoders do.
+				if ch.Decoded && ch.Usage != nil {
+					usage = ch.Usage
+				}
+				if err := ch.Decode(); err != nil {
+					t.Fatal(err)
+				}
+				for _, c := range ch.Choices {
+					if c.FinishReason != "" {
+						finish = c.FinishReason
 					}
 				}
 			}
