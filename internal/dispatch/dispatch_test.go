@@ -175,7 +175,10 @@ func TestStreamFallsBackBeforeFirstByte(t *testing.T) {
 		t.Fatalf("from = %s", from.Name())
 	}
 	c, err := s.Recv()
-	if err != nil || c.Choices[0].Delta.Content != "hi" {
+	if err == nil {
+		err = c.Decode()
+	}
+	if err != nil || len(c.Choices) != 1 || c.Choices[0].Delta.Content != "hi" {
 		t.Fatalf("chunk = %+v, %v", c, err)
 	}
 	if _, err := s.Recv(); err != io.EOF {
