@@ -173,6 +173,9 @@ type ResponseStore interface {
 	PutResponse(ctx context.Context, r StoredResponse) error
 	// GetResponse returns ErrNotFound when no response has the id.
 	GetResponse(ctx context.Context, id string) (StoredResponse, error)
+	// DeleteResponse removes a stored response and its conversation; ErrNotFound when none
+	// has the id.
+	DeleteResponse(ctx context.Context, id string) error
 }
 
 // ErrNotFound reports that a stored item does not exist.

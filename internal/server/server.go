@@ -66,6 +66,7 @@ func New(opts Options) *Server {
 	if rs := opts.Responses; rs != nil {
 		s.handle("POST /v1/responses", rs.Create)
 		s.handle("GET /v1/responses/{id}", rs.Get)
+		s.handle("DELETE /v1/responses/{id}", rs.Delete)
 	}
 	if opts.Usage != nil {
 		s.handle("GET /v1/sovereign/usage", opts.Usage.Serve)

@@ -197,6 +197,26 @@ func (h *Handler) Get(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// Delete serves DELETE /v1/responses/{id}: the stored response and the conversation kept
+// with it are removed from the ledger's database.
+func (h *Handler) Delete(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if h.Store == nil {
+		return notFound(id, "")
+	}
+	err := h.Store.DeleteResponse(r.Context(), id)
+	if errors.Is(err, ledger.ErrNotFound) {
+		return notFound(id, "")
+	}
+	if err != nil {
+		return &llm.Error{Status: http.StatusServiceUnavailable, Type: llm.TypeServer, Code: CodeStoreUnavailable,
+			Message: "stored responses cannot be deleted now; try again", Cause: err}
+	}
+	body, _ := json.Marshal(map[string]any{"id": id, "object": "response", "deleted": true})
+	exchange.WriteJSON(w, http.StatusOK, body)
+	return nil
+}
+
 func notFound(id, param string) *llm.Error {
 	return &llm.Error{Status: http.StatusNotFound, Type: llm.TypeInvalidRequest, Code: llm.CodeNotFound, Param: param,
 		Message: "no stored response with id '" + id + "'; only responses created with store: true through this gateway are kept"}

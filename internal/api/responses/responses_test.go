@@ -98,6 +98,7 @@ func newHandler(t *testing.T, u *upstream) http.Handler {
 	}
 	mux.HandleFunc("POST /v1/responses", serve(h.Create))
 	mux.HandleFunc("GET /v1/responses/{id}", serve(h.Get))
+	mux.HandleFunc("DELETE /v1/responses/{id}", serve(h.Delete))
 	return mux
 }
 
@@ -152,6 +153,15 @@ func TestStoreAndContinue(t *testing.T) {
 	}
 	if got, want := strings.Join(roles, ","), "system:Answer,user:Are,assistant:That's,user:And"; got != want {
 		t.Errorf("upstream conversation %s, want %s", got, want)
+	}
+	// Deleting the first response removes it; the second keeps its own copy of the conversation.
+	del := httptest.NewRecorder()
+	h.ServeHTTP(del, httptest.NewRequestWithContext(context.Background(), http.MethodDelete, "/v1/responses/"+id, nil))
+	if del.Code != http.StatusOK || !strings.Contains(del.Body.String(), `"deleted":true`) {
+		t.Errorf("DELETE: %d %s", del.Code, del.Body.String())
+	}
+	if g := get(t, h, id); g.Code != http.StatusNotFound {
+		t.Errorf("GET after DELETE: %d", g.Code)
 	}
 	// A third turn continues the second: the chain keeps growing.
 	third := post(t, h, `{"model":"fake/gpt-4o-mini","input":"Last one.","previous_response_id":"`+responseID(t, second)+`"}`)

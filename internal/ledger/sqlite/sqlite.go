@@ -613,6 +613,18 @@ func (s *Store) PutResponse(ctx context.Context, r ledger.StoredResponse) error 
 	return nil
 }
 
+// DeleteResponse removes the stored response with the id, or returns ledger.ErrNotFound.
+func (s *Store) DeleteResponse(ctx context.Context, id string) error {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM responses WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("delete stored response: %w", err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return ledger.ErrNotFound
+	}
+	return nil
+}
+
 // GetResponse returns the stored response with the id, or ledger.ErrNotFound.
 func (s *Store) GetResponse(ctx context.Context, id string) (ledger.StoredResponse, error) {
 	r := ledger.StoredResponse{ID: id}

@@ -538,4 +538,13 @@ func TestStoredResponses(t *testing.T) {
 	if !reflect.DeepEqual(got, in) {
 		t.Errorf("read back %+v, want %+v", got, in)
 	}
+	if err := s2.DeleteResponse(ctx, "resp_1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s2.GetResponse(ctx, "resp_1"); !errors.Is(err, ledger.ErrNotFound) {
+		t.Errorf("after delete: err = %v, want ledger.ErrNotFound", err)
+	}
+	if err := s2.DeleteResponse(ctx, "resp_1"); !errors.Is(err, ledger.ErrNotFound) {
+		t.Errorf("second delete: err = %v, want ledger.ErrNotFound", err)
+	}
 }
