@@ -427,6 +427,23 @@ func TestStreamEncoderInterleavedToolCalls(t *testing.T) {
 	}
 }
 
+// Upstreams that send each whole call with index 0 (or none) still give one block per call.
+func TestStreamEncoderReusedIndex(t *testing.T) {
+	tc := func(id, name, args string) *llm.Chunk {
+		return &llm.Chunk{ID: "chatcmpl-x", Decoded: true, Choices: []llm.ChunkChoice{{Delta: llm.Delta{ToolCalls: []llm.ToolCallDelta{{Index: 0, ID: id, Name: name, Arguments: args}}}}}}
+	}
+	chunks := []*llm.Chunk{tc("call_a", "f", `{}`), tc("call_b", "g", `{"x":1}`),
+		{ID: "chatcmpl-x", Decoded: true, Choices: []llm.ChunkChoice{{FinishReason: llm.FinishToolCalls}}}}
+	out := encodeStream(t, anthropicwire.NewStreamEncoder("m", 0), chunks, "")
+	checkSequence(t, out, true)
+	back, _ := decodeStream(t, out)
+	got := accumulate(t, back)
+	want := []llm.ToolCall{{ID: "call_a", Name: "f", Arguments: `{}`}, {ID: "call_b", Name: "g", Arguments: `{"x":1}`}}
+	if !reflect.DeepEqual(got.Calls, want) {
+		t.Errorf("calls %+v, want %+v", got.Calls, want)
+	}
+}
+
 // A tool_use block closes when its arguments are whole, not at a brace inside a string.
 func TestStreamEncoderArgumentsEnd(t *testing.T) {
 	args := []string{`{"a":"}`, `\"{",`, `"b":[1,{}]`, `}`}

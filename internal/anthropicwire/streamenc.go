@@ -52,6 +52,7 @@ type StreamEncoder struct {
 
 // toolBlock is a tool call's block and a scanner that tells when its arguments are whole.
 type toolBlock struct {
+	id      string // the call's id as the chunk gave it ("" when it gave none)
 	index   int
 	open    bool
 	depth   int
@@ -215,6 +216,11 @@ func (e *StreamEncoder) delta(w *sse.Writer, d *llm.Delta) error {
 
 func (e *StreamEncoder) toolCall(w *sse.Writer, tc *llm.ToolCallDelta) error {
 	t := e.tools[tc.Index]
+	if t != nil && tc.ID != "" && t.id != "" && tc.ID != t.id {
+		// A new call that reuses an index (upstreams that number each whole call 0): it gets
+		// a block of its own.
+		t = nil
+	}
 	if t == nil {
 		if err := e.closeCur(w); err != nil {
 			return err
@@ -231,7 +237,7 @@ func (e *StreamEncoder) toolCall(w *sse.Writer, tc *llm.ToolCallDelta) error {
 		if err := e.write(w, "content_block_start", append(b, `,"input":{}}}`...)); err != nil {
 			return err
 		}
-		t = &toolBlock{index: e.next, open: true}
+		t = &toolBlock{id: tc.ID, index: e.next, open: true}
 		e.next++
 		e.tools[tc.Index] = t
 		e.open = append(e.open, t)

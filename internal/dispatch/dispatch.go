@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/sovereign-gateway/sovereign/internal/catalog"
@@ -108,11 +109,11 @@ func (d *Dispatcher) Embed(ctx context.Context, req *llm.EmbedRequest, targets [
 }
 
 // outbound is the request as the target gets it: the inbound request is never changed. Each
-// attempt starts with nothing dropped.
+// attempt starts with what the ingress itself dropped, and adds what its adapter drops.
 func outbound(req *llm.Request, t catalog.Target) *llm.Request {
 	out := *req
 	out.Model = t.Model
-	out.Dropped = nil
+	out.Dropped = slices.Clone(req.Dropped)
 	return &out
 }
 

@@ -146,7 +146,24 @@ func NewChunk(data []byte) (*llm.Chunk, error) {
 // Finishes reports whether a chunk payload carries a finish reason (a string, not null), without
 // decoding it. The test allows white space around the colon: servers written in Python send
 // "finish_reason": "stop", and a missed finish reason looks like a cut-off stream.
-func Finishes(data []byte) bool { return hasMember(data, memberFinishReason, '"') }
+func Finishes(data []byte) bool {
+	for rest := data; ; {
+		i := bytes.Index(rest, memberFinishReason)
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+len(memberFinishReason):]
+		v := bytes.TrimLeft(rest, " \t\r\n")
+		if len(v) == 0 || v[0] != ':' {
+			continue
+		}
+		v = bytes.TrimLeft(v[1:], " \t\r\n")
+		// A string, and not the empty one some servers send on every chunk.
+		if len(v) > 1 && v[0] == '"' && v[1] != '"' {
+			return true
+		}
+	}
+}
 
 var (
 	memberFinishReason = []byte(`"finish_reason"`)

@@ -409,6 +409,8 @@ func TestNewChunk(t *testing.T) {
 		err     bool
 	}{
 		{"token", `{"id":"a","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}],"usage":null}`, false, "", nil, false},
+		// Some servers send an empty finish reason on every chunk: it does not end the answer.
+		{"empty finish reason", `{"id":"a","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":""}]}`, false, "", nil, false},
 		{"finish reason", `{"id":"a","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`, false, "stop", nil, false},
 		// Servers written in Python put spaces after colons; a missed finish reason made the
 		// stream look cut off when it ended without [DONE].

@@ -123,6 +123,9 @@ func (h *Handler) CountTokens(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
+		if len(targets) == 0 {
+			return llm.ModelNotFound(req.Model, "see GET /v1/models")
+		}
 		t := targets[0]
 		x.Served(t)
 		var n int

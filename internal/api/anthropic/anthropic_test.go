@@ -183,3 +183,22 @@ func TestErrorsInAnthropicFormat(t *testing.T) {
 		t.Errorf("rate limit: %d %q %s", w.Code, w.Header().Get("Retry-After"), w.Body.String())
 	}
 }
+
+// A chunk the gateway cannot read, from an upstream of another format, ends the Anthropic
+// stream with an error event (an upstream failure), not as if the client had left.
+func TestStreamUnreadableChunk(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"Hel"},"finish_reason":null}]}`+"\n\n")
+		io.WriteString(w, `data: {"id":"c","object":"chat.completion.chunk","created":"soon","model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`+"\n\n")
+		io.WriteString(w, "data: [DONE]\n\n")
+	}))
+	defer up.Close()
+	h := server(t, openaicompat.New(openaicompat.Options{Name: "oa", BaseURL: up.URL}))
+	w := send(t, h, "/v1/messages", `{"model":"oa/m","max_tokens":16,"stream":true,"messages":[{"role":"user","content":"hi"}]}`, nil)
+	body := w.Body.String()
+	if !strings.Contains(body, `"text":"Hel"`) || !strings.Contains(body, "event: error") || !strings.Contains(body, `"api_error"`) ||
+		strings.Contains(body, "message_stop") {
+		t.Errorf("stream:\n%s", body)
+	}
+}

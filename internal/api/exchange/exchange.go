@@ -259,10 +259,10 @@ func (x *Exchange) Stream(req *llm.Request, enc StreamEncoder) error {
 				w.Header().Set(HeaderSaved, saved)
 			}
 			if err := enc.Finish(sw, comment); err != nil {
-				if IsSent(err) || isWriteError(err) {
+				if IsSent(err) || lw.writeErr != nil || ctx.Err() != nil {
 					return errClientGone
 				}
-				return fail(err)
+				return fail(unreadable(err))
 			}
 			return nil
 		}
@@ -279,19 +279,24 @@ func (x *Exchange) Stream(req *llm.Request, enc StreamEncoder) error {
 		x.firstByte()
 		x.chunk(ch)
 		if err := enc.Chunk(sw, ch); err != nil {
-			if isWriteError(err) {
+			if lw.writeErr != nil || ctx.Err() != nil {
 				return errClientGone
 			}
-			return fail(err)
+			return fail(unreadable(err))
 		}
 	}
 }
 
-// isWriteError tells a failed write to the client (which sse.Writer reports as is) from an
-// encoding failure, which is an *llm.Error.
-func isWriteError(err error) bool {
+// unreadable gives an encoder's failure as an error for the client: its own *llm.Error, or a
+// chunk from the upstream that could not be decoded (chunks are decoded lazily, when an
+// encoder of another format first reads them).
+func unreadable(err error) *llm.Error {
 	var e *llm.Error
-	return !errors.As(err, &e)
+	if errors.As(err, &e) {
+		return e
+	}
+	return &llm.Error{Status: http.StatusBadGateway, Type: llm.TypeUpstream, Code: llm.CodeUpstreamBadResponse,
+		Message: "the upstream sent a stream event the gateway could not read", Cause: err}
 }
 
 // WriteJSON writes a JSON body with its status.

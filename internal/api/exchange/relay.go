@@ -91,6 +91,17 @@ func (ra *readAhead) Close() error {
 type lazyFlusher struct {
 	http.ResponseWriter
 	pending bool
+	// writeErr is the first failed write to the client: after it, the client is gone.
+	writeErr error
+}
+
+// Write writes to the client, remembering a failure.
+func (l *lazyFlusher) Write(p []byte) (int, error) {
+	n, err := l.ResponseWriter.Write(p)
+	if err != nil && l.writeErr == nil {
+		l.writeErr = err
+	}
+	return n, err
 }
 
 // FlushError records a flush for later.

@@ -199,6 +199,14 @@ func TestNotStoredAndUnknown(t *testing.T) {
 	if g := get(t, h, responseID(t, w)); g.Code != http.StatusNotFound {
 		t.Errorf("a response created with store:false was found: %d %s", g.Code, g.Body.String())
 	}
+	// Input items that only record a hosted tool's work are left out, and said so, next to what
+	// the adapter itself left out.
+	w = post(t, h, `{"model":"fake/gpt-4o-mini","store":false,"include":["reasoning.encrypted_content"],"input":[`+
+		`{"type":"message","role":"user","content":"find it"},{"type":"web_search_call","id":"ws_1","status":"completed"},`+
+		`{"type":"message","role":"user","content":"and?"}]}`)
+	if d := w.Header().Get(exchange.HeaderDropped); w.Code != http.StatusOK || !strings.Contains(d, "input.web_search_call") || !strings.Contains(d, "include") {
+		t.Errorf("%d, x-sovereign-dropped %q", w.Code, d)
+	}
 	n := len(u.bodies)
 	w = post(t, h, `{"model":"fake/gpt-4o-mini","input":"hi","previous_response_id":"resp_nope"}`)
 	if w.Code != http.StatusNotFound || !strings.Contains(w.Body.String(), `"param":"previous_response_id"`) {
