@@ -17,22 +17,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sovereign-gateway/sovereign/internal/wiretest"
+
 	"github.com/sovereign-gateway/sovereign/internal/anthropicwire"
 	"github.com/sovereign-gateway/sovereign/internal/llm"
 	"github.com/sovereign-gateway/sovereign/internal/provider"
 	"github.com/sovereign-gateway/sovereign/internal/provider/anthropic"
 	"github.com/sovereign-gateway/sovereign/internal/sse"
 )
-
-// fixture reads a file of testdata (see testdata/PROVENANCE.md).
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // recorded is one recorded exchange: <case>.request.json, <case>.response.* and <case>.meta.json.
 type recorded struct {
@@ -112,15 +104,6 @@ func decodeRequest(t *testing.T, body []byte) *llm.Request {
 		t.Fatal(err)
 	}
 	return r
-}
-
-func asLLMError(t testing.TB, err error) *llm.Error {
-	t.Helper()
-	var e *llm.Error
-	if !errors.As(err, &e) {
-		t.Fatalf("error %v (%T) is not an *llm.Error", err, err)
-	}
-	return e
 }
 
 // checkHeaders checks what every call to Anthropic carries.
@@ -968,3 +951,7 @@ func TestName(t *testing.T) {
 		t.Errorf("Name = %q", got)
 	}
 }
+
+// The helpers every wire package's tests share (internal/wiretest).
+func fixture(t testing.TB, name string) []byte      { return wiretest.Fixture(t, name) }
+func asLLMError(t testing.TB, err error) *llm.Error { return wiretest.AsLLMError(t, err) }

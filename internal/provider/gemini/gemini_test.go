@@ -3,12 +3,9 @@ package gemini
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -16,20 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sovereign-gateway/sovereign/internal/wiretest"
+
 	"github.com/sovereign-gateway/sovereign/internal/llm"
 	"github.com/sovereign-gateway/sovereign/internal/provider"
 )
 
 const testKey = "AIzaTestKey-not-a-real-one"
-
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // recorded is one request the fake received.
 type recorded struct {
@@ -116,22 +106,6 @@ func serveFixture(t *testing.T, name string) http.HandlerFunc {
 func chatPath(model string) string   { return "/models/" + model + ":generateContent" }
 func streamPath(model string) string { return "/models/" + model + ":streamGenerateContent" }
 
-func decodeJSON(t *testing.T, b []byte) any {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatalf("invalid JSON %s: %v", b, err)
-	}
-	return v
-}
-
-func jsonEqual(t *testing.T, got []byte, want string) {
-	t.Helper()
-	if g, w := decodeJSON(t, got), decodeJSON(t, []byte(want)); !reflect.DeepEqual(g, w) {
-		t.Errorf("body:\n got %s\nwant %s", got, want)
-	}
-}
-
 // at returns the value at a dotted path ("contents.2.parts.0.functionResponse") of decoded
 // JSON, or nil.
 func at(v any, path string) any {
@@ -158,15 +132,6 @@ func user(s string) llm.Message {
 
 func system(s string) llm.Message {
 	return llm.Message{Role: llm.RoleSystem, Content: []llm.Part{llm.TextPart(s)}}
-}
-
-func asLLMError(t *testing.T, err error) *llm.Error {
-	t.Helper()
-	var e *llm.Error
-	if !errors.As(err, &e) {
-		t.Fatalf("error %v (%T) is not an *llm.Error", err, err)
-	}
-	return e
 }
 
 func TestNewDefaults(t *testing.T) {
@@ -732,3 +697,8 @@ func TestEmbed(t *testing.T) {
 		})
 	}
 }
+
+// The helpers every wire package's tests share (internal/wiretest).
+func fixture(t testing.TB, name string) []byte        { return wiretest.Fixture(t, name) }
+func asLLMError(t testing.TB, err error) *llm.Error   { return wiretest.AsLLMError(t, err) }
+func jsonEqual(t testing.TB, got []byte, want string) { wiretest.JSONEqual(t, got, want) }

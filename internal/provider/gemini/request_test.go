@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sovereign-gateway/sovereign/internal/llm"
+	"github.com/sovereign-gateway/sovereign/internal/wiretest"
 )
 
 var (
@@ -355,8 +356,8 @@ func TestRequestMatchesRecorded(t *testing.T) {
 			} else if _, err := c.Chat(context.Background(), &req); err != nil {
 				t.Fatal(err)
 			}
-			got := decodeJSON(t, f.last(t).body)
-			rec := decodeJSON(t, fixture(t, tt.fixture+".request.json"))
+			got := wiretest.DecodeAny(t, f.last(t).body)
+			rec := wiretest.DecodeAny(t, fixture(t, tt.fixture+".request.json"))
 			for _, p := range tt.same {
 				if at(rec, p) == nil {
 					t.Fatalf("recorded request has no %s", p)

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/genai"
 
 	"github.com/sovereign-gateway/sovereign/internal/llm"
+	"github.com/sovereign-gateway/sovereign/internal/wiretest"
 )
 
 // These tests hold the adapter against Google's official Go SDK (google.golang.org/genai):
@@ -81,7 +82,7 @@ func sigString(b []byte) string {
 
 // sameArgs compares argument texts as JSON values.
 func sameArgs(t *testing.T, a, b string) bool {
-	return reflect.DeepEqual(decodeJSON(t, []byte(a)), decodeJSON(t, []byte(b)))
+	return reflect.DeepEqual(wiretest.DecodeAny(t, []byte(a)), wiretest.DecodeAny(t, []byte(b)))
 }
 
 func TestSDKReadsAnswersAlike(t *testing.T) {
@@ -184,7 +185,7 @@ func TestSDKReadsAnswersAlike(t *testing.T) {
 			if ourReq.path != sdkReq.path || ourReq.query != sdkReq.query || ourReq.header.Get("x-goog-api-key") != sdkReq.header.Get("x-goog-api-key") {
 				t.Errorf("ours %s?%s, sdk %s?%s", ourReq.path, ourReq.query, sdkReq.path, sdkReq.query)
 			}
-			if g, s := at(decodeJSON(t, ourReq.body), "contents"), at(decodeJSON(t, sdkReq.body), "contents"); !reflect.DeepEqual(g, s) {
+			if g, s := at(wiretest.DecodeAny(t, ourReq.body), "contents"), at(wiretest.DecodeAny(t, sdkReq.body), "contents"); !reflect.DeepEqual(g, s) {
 				t.Errorf("contents: ours %v, sdk %v", g, s)
 			}
 		})

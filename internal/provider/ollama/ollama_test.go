@@ -4,12 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -18,18 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sovereign-gateway/sovereign/internal/wiretest"
+
 	"github.com/sovereign-gateway/sovereign/internal/llm"
 	"github.com/sovereign-gateway/sovereign/internal/provider"
 )
-
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // fakeOllama is an Ollama stand-in: it records every request body by path, answers
 // /api/show from show (404 when nil), and routes everything else to routes.
@@ -125,22 +115,6 @@ func serveFixture(t *testing.T, name string) http.HandlerFunc {
 	return serve(meta.Status, meta.ContentType, fixture(t, name))
 }
 
-func decodeJSON(t *testing.T, b []byte) any {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatalf("invalid JSON %s: %v", b, err)
-	}
-	return v
-}
-
-func jsonEqual(t *testing.T, got []byte, want string) {
-	t.Helper()
-	if g, w := decodeJSON(t, got), decodeJSON(t, []byte(want)); !reflect.DeepEqual(g, w) {
-		t.Errorf("body:\n got %s\nwant %s", got, want)
-	}
-}
-
 // subset reports whether every field of want is in got with the same value.
 func subset(want, got any) bool {
 	switch w := want.(type) {
@@ -174,15 +148,6 @@ func ptr[T any](v T) *T { return &v }
 
 func user(s string) llm.Message {
 	return llm.Message{Role: llm.RoleUser, Content: []llm.Part{llm.TextPart(s)}}
-}
-
-func asLLMError(t *testing.T, err error) *llm.Error {
-	t.Helper()
-	var e *llm.Error
-	if !errors.As(err, &e) {
-		t.Fatalf("error %v (%T) is not an *llm.Error", err, err)
-	}
-	return e
 }
 
 func TestChatRequestBody(t *testing.T) {
@@ -338,8 +303,8 @@ func TestChatRequestMatchesRecorded(t *testing.T) {
 			} else if _, err := c.Chat(context.Background(), &req); err != nil {
 				t.Fatal(err)
 			}
-			want := decodeJSON(t, fixture(t, tt.fixture+".request.json"))
-			got := decodeJSON(t, f.last(t, "/api/chat"))
+			want := wiretest.DecodeAny(t, fixture(t, tt.fixture+".request.json"))
+			got := wiretest.DecodeAny(t, f.last(t, "/api/chat"))
 			if !subset(want, got) {
 				t.Errorf("body %s\ndoes not hold the recorded request %s", f.last(t, "/api/chat"), fixture(t, tt.fixture+".request.json"))
 			}
@@ -799,3 +764,8 @@ func TestOwnedBy(t *testing.T) {
 		}
 	}
 }
+
+// The helpers every wire package's tests share (internal/wiretest).
+func fixture(t testing.TB, name string) []byte        { return wiretest.Fixture(t, name) }
+func asLLMError(t testing.TB, err error) *llm.Error   { return wiretest.AsLLMError(t, err) }
+func jsonEqual(t testing.TB, got []byte, want string) { wiretest.JSONEqual(t, got, want) }
