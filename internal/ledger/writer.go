@@ -97,6 +97,7 @@ type Writer struct {
 	hurry    uint64     // write without waiting for FlushInterval until written reaches this
 	closing  bool       // Close was called: drain the queue, then stop
 	stopped  bool       // the loop has returned; nothing more will be written
+	inflight uint64     // sequence number of the last record of the write in progress; 0 = none
 	progress chan struct{}
 	lastErr  error
 }
@@ -124,14 +125,36 @@ func (w *Writer) Add(rec Record) {
 }
 
 // Commit queues rec and returns once it is committed to the store, so that the caller can
-// release the response's final bytes after it. If ctx ends first, Commit returns an error but
-// the record stays queued and is still written later.
-func (w *Writer) Commit(ctx context.Context, rec Record) error {
-	seq, err := w.enqueue(rec, true)
+// release the response's final bytes after it. While MaxPending records wait, Commit waits
+// for room no longer than ctx allows, and then returns an error without queuing rec.
+//
+// If ctx ends after rec was queued, Commit returns an error and rec is still written later, so
+// that the ledger keeps every request. Before that, withheld (when not nil) amends the queued
+// record, so that it says what the caller did with the answer (it withheld it). A record that
+// is being written when ctx ends is waited for, as long as that one write lasts: if the write
+// succeeds, Commit returns nil and the answer may go out; if it fails, the record is amended.
+func (w *Writer) Commit(ctx context.Context, rec Record, withheld func(*Record)) error {
+	seq, err := w.enqueueCtx(ctx, rec, true)
 	if err != nil {
 		return err
 	}
-	return w.wait(ctx, seq)
+	err = w.wait(ctx, seq)
+	if err == nil || withheld == nil || errors.Is(err, ErrWriterClosed) {
+		return err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for seq <= w.inflight && !w.stopped {
+		w.space.Wait() // the write in progress ends, one way or the other
+	}
+	switch {
+	case seq <= w.written:
+		return nil // written after all
+	case w.stopped:
+		return err
+	}
+	withheld(&w.queue[seq-w.written-1])
+	return err
 }
 
 // Flush writes every record queued before the call and returns when they are committed, or
@@ -184,8 +207,27 @@ func (w *Writer) FailedWrites() uint64 {
 }
 
 func (w *Writer) enqueue(rec Record, hurry bool) (uint64, error) {
+	return w.enqueueCtx(context.Background(), rec, hurry)
+}
+
+// enqueueCtx queues rec, waiting while MaxPending records wait; with a non-nil ctx, no longer
+// than ctx allows (Add passes context.Background: it waits for as long as it takes).
+func (w *Writer) enqueueCtx(ctx context.Context, rec Record, hurry bool) (uint64, error) {
 	w.mu.Lock()
+	if len(w.queue) >= w.opts.MaxPending && ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, func() {
+			w.mu.Lock()
+			w.space.Broadcast()
+			w.mu.Unlock()
+		})
+		defer stop()
+	}
 	for len(w.queue) >= w.opts.MaxPending && !w.stopped {
+		if ctx.Err() != nil {
+			pending := len(w.queue)
+			w.mu.Unlock()
+			return 0, fmt.Errorf("ledger: record not queued, %d records wait to be written: %w", pending, ctx.Err())
+		}
 		w.space.Wait()
 	}
 	if w.stopped {
@@ -302,9 +344,16 @@ func (w *Writer) run(ctx context.Context) {
 		w.mu.Lock()
 		// A copy, because Insert sets IDs while Add may be moving the queue.
 		batch = append(batch[:0], w.queue[:min(len(w.queue), w.opts.MaxBatch)]...)
+		w.inflight = w.written + uint64(len(batch))
 		w.mu.Unlock()
 
 		err := w.store.Insert(ctx, batch)
+		if err != nil {
+			w.mu.Lock()
+			w.inflight = 0
+			w.space.Broadcast() // a Commit waiting for this write may amend its record now
+			w.mu.Unlock()
+		}
 		if err != nil && ctx.Err() != nil {
 			return // Close gave up and cancelled this write; its records stay queued
 		}
@@ -346,6 +395,7 @@ func (w *Writer) run(ctx context.Context) {
 			w.queue = nil
 		}
 		w.written += uint64(len(batch))
+		w.inflight = 0
 		w.lastErr = nil
 		close(w.progress)
 		w.progress = make(chan struct{})

@@ -136,7 +136,7 @@ func TestWriterCommitStrict(t *testing.T) {
 			for i := range 10 {
 				r := rec(g*10 + i)
 				r.Task = r.RequestID // a filter that finds just this record
-				if err := w.Commit(context.Background(), r); err != nil {
+				if err := w.Commit(context.Background(), r, nil); err != nil {
 					t.Error(err)
 					return
 				}
@@ -266,7 +266,7 @@ func TestWriterCloseGivesUp(t *testing.T) {
 	// Commit waits for its record, which cannot be written, until its ctx ends; the record
 	// stays queued.
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	err := w.Commit(ctx, rec(5))
+	err := w.Commit(ctx, rec(5), nil)
 	cancel()
 	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, errInjected) {
 		t.Errorf("Commit = %v, want the deadline and the store's error", err)
@@ -301,7 +301,7 @@ func TestWriterCloseGivesUp(t *testing.T) {
 	if !closedErr.Load() {
 		t.Error("Add after Close did not report ErrWriterClosed")
 	}
-	if err := w2.Commit(context.Background(), rec(2)); !errors.Is(err, ledger.ErrWriterClosed) {
+	if err := w2.Commit(context.Background(), rec(2), nil); !errors.Is(err, ledger.ErrWriterClosed) {
 		t.Errorf("Commit after Close = %v", err)
 	}
 	if err := w2.Flush(context.Background()); err != nil {
@@ -456,4 +456,123 @@ func TestWriterBlocksWhenFull(t *testing.T) {
 			t.Fatalf("%d written, want 11", n)
 		}
 	})
+}
+
+// withheld marks a record the way the gateway does when it withholds an answer.
+func withheld(r *ledger.Record) {
+	r.Status, r.Outcome, r.ErrorCode = 503, ledger.OutcomeError, "ledger_unavailable"
+}
+
+func TestWriterCommitTimeoutAmendsRecord(t *testing.T) {
+	s, _ := openStore(t, sqlite.Options{})
+	f := &flaky{Store: s, failures: 1 << 30}
+	w := ledger.NewWriter(f, ledger.WriterOptions{Durability: ledger.DurabilityStrict, RetryMin: time.Millisecond, RetryMax: 5 * time.Millisecond})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	r := rec(1)
+	r.Status = 200
+	err := w.Commit(ctx, r, withheld)
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Commit = %v, want the deadline", err)
+	}
+	// The store recovers: the record is written, and says the answer was withheld.
+	f.mu.Lock()
+	f.failures = 0
+	f.mu.Unlock()
+	if err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Records(context.Background(), ledger.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Status != 503 || got[0].Outcome != ledger.OutcomeError || got[0].ErrorCode != "ledger_unavailable" {
+		t.Fatalf("records = %+v, want one withheld record", got)
+	}
+}
+
+// gated holds every Insert until release is closed; with failFirst, the first one fails.
+type gated struct {
+	ledger.Store
+	entered   chan struct{}
+	release   chan struct{}
+	failFirst bool
+	calls     atomic.Int32
+}
+
+func (g *gated) Insert(ctx context.Context, recs []ledger.Record) error {
+	select {
+	case g.entered <- struct{}{}:
+	default:
+	}
+	<-g.release
+	if g.calls.Add(1) == 1 && g.failFirst {
+		return errInjected
+	}
+	return g.Store.Insert(ctx, recs)
+}
+
+func TestWriterCommitWaitsForWriteInProgress(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		t.Run(fmt.Sprintf("fail=%v", fail), func(t *testing.T) {
+			s, _ := openStore(t, sqlite.Options{})
+			g := &gated{Store: s, entered: make(chan struct{}, 1), release: make(chan struct{}), failFirst: fail}
+			// The retry waits long enough for Commit to amend the record first.
+			w := ledger.NewWriter(g, ledger.WriterOptions{Durability: ledger.DurabilityStrict, RetryMin: 200 * time.Millisecond})
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- w.Commit(ctx, rec(1), withheld) }()
+			<-g.entered // the record's write is in progress
+			cancel()
+			select {
+			case err := <-done:
+				t.Fatalf("Commit returned %v while its record was being written", err)
+			case <-time.After(20 * time.Millisecond):
+			}
+			close(g.release)
+			err := <-done
+			if fail {
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("Commit = %v after a failed write, want the cancellation", err)
+				}
+			} else if err != nil {
+				t.Fatalf("Commit = %v, want nil: the write succeeded", err)
+			}
+			if err := w.Close(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.Records(context.Background(), ledger.Filter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantOutcome := ledger.OutcomeOK
+			if fail {
+				wantOutcome = ledger.OutcomeError
+			}
+			if len(got) != 1 || got[0].Outcome != wantOutcome {
+				t.Fatalf("records = %+v, want one with outcome %s", got, wantOutcome)
+			}
+		})
+	}
+}
+
+func TestWriterCommitFullQueueHonoursContext(t *testing.T) {
+	s, _ := openStore(t, sqlite.Options{})
+	f := &flaky{Store: s, forever: true}
+	w := ledger.NewWriter(f, ledger.WriterOptions{MaxBatch: 2, MaxPending: 2, RetryMin: time.Millisecond, RetryMax: 5 * time.Millisecond})
+	w.Add(rec(1))
+	w.Add(rec(2))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	err := w.Commit(ctx, rec(3), withheld)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "not queued") {
+		t.Fatalf("Commit = %v, want a refusal to queue at the deadline", err)
+	}
+	if got := w.Pending(); got != 2 {
+		t.Errorf("Pending = %d, want 2: the refused record must not be queued", got)
+	}
+	cctx, ccancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer ccancel()
+	_ = w.Close(cctx)
 }

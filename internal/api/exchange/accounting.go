@@ -34,6 +34,9 @@ type Accounting struct {
 	Reference string
 	// Strict releases an answer's final bytes only after its record is committed.
 	Strict bool
+	// CommitTimeout is how long a strict answer waits for its record before it is withheld
+	// (503 ledger_unavailable, or an error event ending a stream). 0 = 30s.
+	CommitTimeout time.Duration
 	// StorePrompts keeps the prompt text in the record (opt-in, for the local user).
 	StorePrompts bool
 }
@@ -309,11 +312,25 @@ func (x *Exchange) finish(ctx context.Context, status int, err error) error {
 		return nil
 	}
 	// The answer waits for the record, but not for a client that has gone.
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	timeout := x.acct.CommitTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
-	if err := x.acct.Ledger.Commit(cctx, x.rec); err != nil {
+	cerr := x.acct.Ledger.Commit(cctx, x.rec, func(r *ledger.Record) {
+		// The record is written later, and must say that the client got no (whole) answer: a
+		// stream that had begun ends with an error event instead of its last one.
+		r.ErrorCode = CodeLedgerUnavailable
+		if x.started {
+			r.Outcome = ledger.OutcomeFailed
+		} else {
+			r.Status, r.Outcome = http.StatusServiceUnavailable, ledger.OutcomeError
+		}
+	})
+	if cerr != nil {
 		return &llm.Error{Status: http.StatusServiceUnavailable, Type: llm.TypeServer, Code: CodeLedgerUnavailable,
-			Message: "the answer could not be recorded in the ledger (strict durability); try again", Cause: err}
+			Message: "the answer could not be recorded in the ledger (strict durability); try again", Cause: cerr}
 	}
 	return nil
 }

@@ -9,6 +9,7 @@
 package responses
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -92,7 +93,15 @@ func (h *Handler) create(x *exchange.Exchange) error {
 			return err
 		}
 	}
-	return x.Answer(out)
+	err = x.Answer(out)
+	if err != nil && store {
+		// The answer was withheld (strict durability): a later previous_response_id must not
+		// find it.
+		if derr := h.Store.DeleteResponse(context.WithoutCancel(x.HTTPRequest().Context()), meta.ID); derr != nil && !errors.Is(derr, ledger.ErrNotFound) {
+			return errors.Join(err, derr)
+		}
+	}
+	return err
 }
 
 func (h *Handler) load(x *exchange.Exchange, id string) (ledger.StoredResponse, error) {

@@ -3,7 +3,9 @@ package responses_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,14 +14,18 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/sovereign-gateway/sovereign/internal/api/exchange"
 	"github.com/sovereign-gateway/sovereign/internal/api/openai"
 	"github.com/sovereign-gateway/sovereign/internal/api/responses"
 	"github.com/sovereign-gateway/sovereign/internal/catalog"
 	"github.com/sovereign-gateway/sovereign/internal/dispatch"
+	"github.com/sovereign-gateway/sovereign/internal/ledger"
 	"github.com/sovereign-gateway/sovereign/internal/ledger/sqlite"
+	"github.com/sovereign-gateway/sovereign/internal/pricing"
 	"github.com/sovereign-gateway/sovereign/internal/provider"
 	"github.com/sovereign-gateway/sovereign/internal/provider/openaicompat"
 )
@@ -253,5 +259,63 @@ func TestStreamStoresBeforeTheEnd(t *testing.T) {
 	// Hints for a Responses upstream are left out toward Chat Completions, and said so.
 	if d := w.Header().Get(exchange.HeaderDropped); !strings.Contains(d, "include") || !strings.Contains(d, "client_metadata") {
 		t.Errorf("x-sovereign-dropped %q", d)
+	}
+}
+
+// failingLedger fails every ledger write while broken is set.
+type failingLedger struct {
+	ledger.Store
+	broken atomic.Bool
+}
+
+func (s *failingLedger) Insert(ctx context.Context, recs []ledger.Record) error {
+	if s.broken.Load() {
+		return errors.New("disk I/O error (injected)")
+	}
+	return s.Store.Insert(ctx, recs)
+}
+
+// An answer withheld because its ledger record could not be committed (strict durability) is
+// not left in the store, where previous_response_id would find it.
+func TestWithheldAnswerIsNotStored(t *testing.T) {
+	u := newUpstream(t)
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	store, err := sqlite.Open(path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	led := &failingLedger{Store: store}
+	led.broken.Store(true)
+	w := ledger.NewWriter(led, ledger.WriterOptions{Durability: ledger.DurabilityStrict, RetryMin: time.Millisecond, RetryMax: 5 * time.Millisecond})
+	cat := catalog.New(catalog.Options{})
+	cat.Put(&catalog.Entry{Name: "fake", Kind: "openai", Reachable: true, Provider: openaicompat.New(openaicompat.Options{Name: "fake", BaseURL: u.URL}),
+		Models: []provider.ModelInfo{{ID: "gpt-4o-mini"}}})
+	log := slog.New(slog.DiscardHandler)
+	h := &responses.Handler{Pipeline: &exchange.Pipeline{Catalog: cat, Dispatch: dispatch.New(dispatch.Options{Log: log}), Log: log, MaxBody: 1 << 20,
+		Accounting: &exchange.Accounting{Ledger: w, Prices: pricing.Default(), Strict: true, CommitTimeout: 50 * time.Millisecond}}, Store: store}
+
+	rec := httptest.NewRecorder()
+	if err := h.Create(rec, httptest.NewRequest(http.MethodPost, "/v1/responses", strings.NewReader(`{"model":"fake/gpt-4o-mini","input":"hi"}`))); err != nil {
+		openai.WriteError(rec, err)
+	}
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), exchange.CodeLedgerUnavailable) {
+		t.Fatalf("answer %d %s, want 503 %s", rec.Code, rec.Body, exchange.CodeLedgerUnavailable)
+	}
+	led.broken.Store(false)
+	if err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM responses`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("%d stored responses after a withheld answer, want 0", n)
 	}
 }

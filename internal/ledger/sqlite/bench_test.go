@@ -59,7 +59,7 @@ func BenchmarkWriterThroughput(b *testing.B) {
 				for pb.Next() {
 					r := benchRecord(seq.Add(1))
 					if tt.commit {
-						if err := w.Commit(ctx, r); err != nil {
+						if err := w.Commit(ctx, r, nil); err != nil {
 							b.Error(err)
 							return
 						}
