@@ -169,23 +169,48 @@ func (c *Catalog) Aliases() []string {
 	return out
 }
 
+// IsAlias reports whether name is a configured alias (a route group).
+func (c *Catalog) IsAlias(name string) bool {
+	_, ok := c.opts.Aliases[name]
+	return ok
+}
+
 // Need is what a request requires of a model.
 type Need struct {
 	Chat       bool
 	Tools      bool
 	Vision     bool
 	Embeddings bool
+	// Tokens is an estimate of the context the request takes (prompt and the output it asks
+	// for); 0 when unknown. A model whose known window is smaller cannot serve it.
+	Tokens int
 }
 
 // NeedOf returns what r needs.
 func NeedOf(r *llm.Request) Need {
 	n := Need{Chat: true, Tools: len(r.Tools) > 0}
+	size := 0 // system prompts are messages too
 	for i := range r.Messages {
 		for _, p := range r.Messages[i].Content {
-			if p.Type == llm.PartImage {
+			switch p.Type {
+			case llm.PartImage:
 				n.Vision = true
+			case llm.PartText:
+				size += len(p.Text)
 			}
 		}
+		for _, tc := range r.Messages[i].ToolCalls {
+			size += len(tc.Arguments)
+		}
+	}
+	for _, t := range r.Tools {
+		size += len(t.Parameters) + len(t.Description)
+	}
+	// About four bytes a token for English text; an estimate that errs low, so that a model is
+	// passed over only when the request clearly cannot fit.
+	n.Tokens = size / 4
+	if r.MaxTokens != nil {
+		n.Tokens += *r.MaxTokens
 	}
 	return n
 }
@@ -220,44 +245,91 @@ func (c *Catalog) Resolve(name string, need Need) ([]Target, error) {
 	}
 	switch name {
 	case ModelAuto, ModelLocal, ModelCloud:
-		return c.resolveSpecial(s, name, need)
+		local, cloud, _ := c.Candidates(need)
+		var out []Target
+		if name != ModelCloud {
+			out = append(out, local...)
+		}
+		if name != ModelLocal {
+			out = append(out, cloud...)
+		}
+		if len(out) == 0 {
+			return nil, NoCandidates(name)
+		}
+		return out, nil
 	}
 	return s.resolveOne(name, need)
 }
 
-func (c *Catalog) resolveSpecial(s *snapshot, name string, need Need) ([]Target, error) {
-	var out []Target
-	if name == ModelAuto && c.opts.DefaultModel != "" {
-		if t, err := s.resolveOne(c.opts.DefaultModel, need); err == nil {
-			out = append(out, t...)
+// NoCandidates is the error for a special model name (auto, local, cloud) that no reachable
+// model can serve.
+func NoCandidates(name string) error {
+	hint := "no reachable model can take this request; start a local engine (Ollama, llama.cpp, LM Studio, vLLM) or set a cloud key such as OPENAI_API_KEY, then check `sovereign doctor`"
+	if name == ModelLocal {
+		hint = "no reachable local model can take this request; start a local engine (Ollama, llama.cpp, LM Studio, vLLM) and check `sovereign models`"
+	}
+	return llm.ModelNotFound(name, hint)
+}
+
+// Rejected is a model passed over for a request, and why.
+type Rejected struct {
+	Target string `json:"target"`
+	Why    string `json:"why"`
+}
+
+// Candidates returns, for a request that needs need, the local models that can serve it (the
+// configured default model first when it is local, then every reachable local model) and the
+// cloud models (the configured default model when it is in the cloud, then the default cloud
+// model), and the models passed over with the reason.
+func (c *Catalog) Candidates(need Need) (local, cloud []Target, rejected []Rejected) {
+	s := c.snap.Load()
+	add := func(t Target) {
+		if why := unsuitable(t.Info, need); why != "" {
+			rejected = append(rejected, Rejected{t.Name(), why})
+			return
+		}
+		if t.Entry.Local {
+			local = append(local, t)
+		} else {
+			cloud = append(cloud, t)
 		}
 	}
-	if name != ModelCloud {
-		// Local first: every reachable local model that can do the job.
-		for _, e := range s.entries {
-			if !e.Local || !e.Reachable {
+	named := func(name string) {
+		if name == "" {
+			return
+		}
+		ts, err := s.resolveOne(name, Need{})
+		if err != nil {
+			rejected = append(rejected, Rejected{name, "not available: " + llm.AsError(err).Message})
+			return
+		}
+		for _, t := range ts {
+			if !t.Entry.Reachable {
+				rejected = append(rejected, Rejected{t.Name(), "not reachable"})
 				continue
 			}
-			for _, m := range e.Models {
-				if suits(m, need) {
-					out = append(out, Target{Entry: e, Model: m.ID, Info: m})
-				}
+			add(t)
+		}
+	}
+	named(c.opts.DefaultModel)
+	for _, e := range s.entries {
+		if !e.Local {
+			continue
+		}
+		for _, m := range e.Models {
+			t := Target{Entry: e, Model: m.ID, Info: m}
+			if !e.Reachable {
+				rejected = append(rejected, Rejected{t.Name(), "not reachable"})
+				continue
 			}
+			if m.Caps.Known && m.Caps.Embeddings && !m.Caps.Completion {
+				continue // an embedding model is no candidate for chat at all
+			}
+			add(t)
 		}
 	}
-	if name != ModelLocal && c.opts.DefaultCloud != "" {
-		if t, err := s.resolveOne(c.opts.DefaultCloud, need); err == nil {
-			out = append(out, t...)
-		}
-	}
-	if len(out) == 0 {
-		hint := "no reachable model can take this request; start a local engine (Ollama, llama.cpp, LM Studio, vLLM) or set a cloud key such as OPENAI_API_KEY, then check `sovereign doctor`"
-		if name == ModelLocal {
-			hint = "no reachable local model can take this request; start a local engine (Ollama, llama.cpp, LM Studio, vLLM) and check `sovereign models`"
-		}
-		return nil, llm.ModelNotFound(name, hint)
-	}
-	return dedupe(out), nil
+	named(c.opts.DefaultCloud)
+	return dedupe(local), dedupe(cloud), rejected
 }
 
 func dedupe(ts []Target) []Target {
@@ -272,23 +344,29 @@ func dedupe(ts []Target) []Target {
 	return out
 }
 
-// suits reports whether a model with known capabilities can serve need; unknown capabilities
-// are given the benefit of the doubt, except that embedding-only models never chat.
-func suits(m provider.ModelInfo, need Need) bool {
+// unsuitable says why a model cannot serve need, "" when it can. Unknown capabilities are
+// given the benefit of the doubt, except that embedding-only models never chat.
+func unsuitable(m provider.ModelInfo, need Need) string {
+	if need.Tokens > 0 && m.ContextLength > 0 && need.Tokens > m.ContextLength {
+		return fmt.Sprintf("context window %d tokens, the request needs about %d", m.ContextLength, need.Tokens)
+	}
 	if !m.Caps.Known {
-		return !(need.Chat && m.Caps.Embeddings && !m.Caps.Completion)
+		if need.Chat && m.Caps.Embeddings && !m.Caps.Completion {
+			return "embedding model"
+		}
+		return ""
 	}
 	switch {
 	case need.Chat && !m.Caps.Completion:
-		return false
+		return "no chat completion"
 	case need.Embeddings && !m.Caps.Embeddings:
-		return false
+		return "no embeddings"
 	case need.Tools && !m.Caps.Tools:
-		return false
+		return "no tool calling"
 	case need.Vision && !m.Caps.Vision:
-		return false
+		return "no image input"
 	}
-	return true
+	return ""
 }
 
 func (s *snapshot) resolveOne(name string, need Need) ([]Target, error) {

@@ -183,3 +183,54 @@ func BenchmarkResolveExplicit(b *testing.B) {
 		}
 	}
 }
+
+func TestCandidates(t *testing.T) {
+	c := newTestCatalog()
+	small := chatModel("small", "chat", "tools")
+	small.ContextLength = 1000
+	c.Put(entry("lmstudio", "lmstudio", true, true, false, small))
+	c.Put(entry("down", "ollama", true, false, false, chatModel("x")))
+	names := func(ts []Target) string {
+		var out []string
+		for _, t := range ts {
+			out = append(out, t.Name())
+		}
+		return strings.Join(out, ",")
+	}
+	why := func(rs []Rejected) map[string]string {
+		m := map[string]string{}
+		for _, r := range rs {
+			m[r.Target] = r.Why
+		}
+		return m
+	}
+
+	local, cloud, rejected := c.Candidates(Need{Chat: true, Tools: true, Tokens: 5000})
+	if got := names(local); got != "ollama/qwen2.5:3b,llamacpp/tiny,llamacpp/shared,vllm/shared" {
+		t.Errorf("local = %s", got)
+	}
+	if got := names(cloud); got != "openai/gpt-4o-mini" {
+		t.Errorf("cloud = %s", got)
+	}
+	r := why(rejected)
+	for target, want := range map[string]string{
+		"ollama/llava:latest":    "no tool calling",
+		"ollama/llama3.2:latest": "no tool calling",
+		"lmstudio/small":         "context window 1000 tokens, the request needs about 5000",
+		"down/x":                 "not reachable",
+	} {
+		if r[target] != want {
+			t.Errorf("rejected %s: %q, want %q", target, r[target], want)
+		}
+	}
+	if _, ok := r["ollama/nomic-embed-text:latest"]; ok {
+		t.Error("an embedding model was considered for chat")
+	}
+
+	// NeedOf counts the request's text and the output it asks for.
+	max := 100
+	n := NeedOf(&llm.Request{Messages: []llm.Message{{Role: llm.RoleUser, Content: []llm.Part{{Type: llm.PartText, Text: strings.Repeat("word ", 800)}}}}, MaxTokens: &max})
+	if n.Tokens != 1100 {
+		t.Errorf("NeedOf tokens = %d, want 1100", n.Tokens)
+	}
+}

@@ -1,5 +1,5 @@
 // Package cli implements the sovereign command's subcommands: serve, init, models, doctor,
-// chat, report, prices and version.
+// chat, report, prices, eval and version.
 package cli
 
 import (
@@ -71,6 +71,7 @@ Usage:
   sovereign chat    [--url URL] [--model NAME] PROMPT     send one prompt through a running gateway
   sovereign report  [--since 7d] [--by day,model] [--json|--csv]   spend, savings, tokens, local share
   sovereign prices                                        the price table and its date
+  sovereign eval route --data FILE.jsonl [--local NAME --cloud NAME] [--json]   replay labelled requests through the router
   sovereign version                                       print the version
 
 Point any OpenAI client at http://127.0.0.1:8420/v1.
@@ -98,6 +99,8 @@ func Run(ctx context.Context, args []string, env Env) error {
 		return reportCmd(ctx, rest, env)
 	case "prices":
 		return pricesCmd(rest, env)
+	case "eval":
+		return evalCmd(ctx, rest, env)
 	case "version", "--version", "-v":
 		fmt.Fprintln(env.Stdout, "sovereign", Version())
 		return nil
@@ -106,6 +109,18 @@ func Run(ctx context.Context, args []string, env Env) error {
 		return nil
 	}
 	fmt.Fprintf(env.Stderr, "sovereign: unknown command %q\n\n%s", cmd, usage)
+	return ErrUsage
+}
+
+// evalCmd runs an offline evaluation: eval route.
+func evalCmd(ctx context.Context, args []string, env Env) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "route":
+			return evalRoute(ctx, args[1:], env)
+		}
+	}
+	fmt.Fprint(env.Stderr, "usage: sovereign eval route --data FILE.jsonl [--json]\n")
 	return ErrUsage
 }
 

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -58,6 +59,10 @@ type Config struct {
 	Ledger Ledger `yaml:"ledger"`
 	// Prices override or extend the shipped price table, keyed "provider/model".
 	Prices map[string]Price `yaml:"prices"`
+	// Route controls the local-first router behind "auto".
+	Route Route `yaml:"route"`
+	// Privacy controls the privacy guard: what it looks for and what it does with a finding.
+	Privacy Privacy `yaml:"privacy"`
 
 	// File is the path the configuration was read from, "" when none. Not a YAML key.
 	File string `yaml:"-"`
@@ -177,6 +182,72 @@ type Ledger struct {
 	// LocalRate is the cost of local inference in USD per 1M tokens (energy, hardware); 0
 	// means free.
 	LocalRate float64 `yaml:"local_rate_per_mtok"`
+}
+
+// Route controls the router that decides, per "auto" request, between local and cloud.
+type Route struct {
+	// Quality is the quality/cost knob, from 0 to 1: a request stays local when the router's
+	// estimate that the local answer is as good as the cloud's, p(local ok), is at least
+	// Quality. Higher values send more requests to the cloud. nil means DefaultQuality. Callers
+	// may override it per request with the x-sovereign-quality header.
+	Quality *float64 `yaml:"quality"`
+	// Routed lists model names that clients send (say "gpt-4o", when a client cannot be told
+	// another name) that the router treats as "auto".
+	Routed []string `yaml:"routed"`
+	// Cascade is "off" (default) or "on": "auto" requests the router sends home are answered
+	// locally first, the answer is checked (empty, refusal, invalid JSON or tool call, cut
+	// short), and the request goes to the cloud when a check fails.
+	Cascade string `yaml:"cascade"`
+	// CascadeStreams is what cascade does to streamed requests: "hold" (default) holds the
+	// local answer until its checks pass, then streams it; "off" does not cascade streams.
+	CascadeStreams string `yaml:"cascade_streams"`
+}
+
+// DefaultQuality is route.quality when unset: about the share of requests whose local answer
+// matched the cloud's in the router's training data (0.84), so that a request the router
+// thinks harder than the usual goes to the cloud.
+const DefaultQuality = 0.85
+
+// Privacy actions and the categories the guard knows.
+const (
+	ActionAllow     = "allow"
+	ActionLocalOnly = "local-only"
+	ActionRedact    = "redact"
+	ActionBlock     = "block"
+)
+
+// PrivacyCategories are the categories a policy may name ("default" names every other one).
+var PrivacyCategories = []string{"secret", "email", "phone", "payment_card", "iban", "national_id",
+	"ip_address", "person", "address", "date_of_birth", "custom"}
+
+// Privacy controls the privacy guard, which scans every request before it may leave the
+// machine.
+type Privacy struct {
+	// Disabled turns the guard off: nothing is scanned, everything may go to the cloud.
+	Disabled bool `yaml:"disabled"`
+	// Cloud is the policy for requests to cloud providers, category -> action (allow,
+	// local-only, redact, block); the key "default" sets every category not named. Unset
+	// categories keep the defaults: secret block, everything else redact.
+	Cloud map[string]string `yaml:"cloud"`
+	// Local is the policy for local engines and trusted providers; unset: allow everything.
+	Local map[string]string `yaml:"local"`
+	// Models overrides the policy for one target, keyed "provider/model" or "provider"; the
+	// value is a policy as in Cloud, applied on top of the route's.
+	Models map[string]map[string]string `yaml:"models"`
+	// Trusted names cloud providers treated like local engines for privacy: a "local-only"
+	// finding may go to them, and the Local policy applies.
+	Trusted []string `yaml:"trusted"`
+	// Custom are patterns and word lists of the user's own (client names, project code names),
+	// found as category "custom".
+	Custom []CustomPattern `yaml:"custom"`
+}
+
+// CustomPattern is one custom detection rule: a regular expression, a list of words (whole
+// words, case-insensitive), or both.
+type CustomPattern struct {
+	Name    string   `yaml:"name"`
+	Pattern string   `yaml:"pattern"`
+	Words   []string `yaml:"words"`
 }
 
 // Durability modes.
@@ -439,6 +510,47 @@ func (c *Config) ApplyDefaults() {
 	}
 }
 
+func (p *Privacy) validate() error {
+	check := func(where string, pol map[string]string) error {
+		for cat, act := range pol {
+			if cat != "default" && !slices.Contains(PrivacyCategories, cat) {
+				return fmt.Errorf("%s: unknown category %q; use default or one of %s", where, cat, strings.Join(PrivacyCategories, ", "))
+			}
+			switch act {
+			case ActionAllow, ActionLocalOnly, ActionRedact, ActionBlock:
+			default:
+				return fmt.Errorf("%s: %s: action %q is not allow, local-only, redact or block", where, cat, act)
+			}
+		}
+		return nil
+	}
+	if err := check("privacy.cloud", p.Cloud); err != nil {
+		return err
+	}
+	if err := check("privacy.local", p.Local); err != nil {
+		return err
+	}
+	for k, pol := range p.Models {
+		if err := check("privacy.models."+k, pol); err != nil {
+			return err
+		}
+	}
+	for i, c := range p.Custom {
+		if c.Name == "" {
+			return fmt.Errorf("privacy.custom[%d] needs a name", i)
+		}
+		if c.Pattern == "" && len(c.Words) == 0 {
+			return fmt.Errorf("privacy.custom %q needs a pattern or words", c.Name)
+		}
+		if c.Pattern != "" {
+			if _, err := regexp.Compile(c.Pattern); err != nil {
+				return fmt.Errorf("privacy.custom %q: pattern: %w", c.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
 func defaultDataDir() string {
 	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
 		return filepath.Join(d, "sovereign")
@@ -531,6 +643,27 @@ func (c *Config) Validate() error {
 				return fmt.Errorf("%s: prices %q has a negative price", where, k)
 			}
 		}
+	}
+	if q := c.Route.Quality; q != nil && (*q < 0 || *q > 1 || *q != *q) {
+		return fmt.Errorf("%s: route.quality %v must be between 0 and 1", where, *q)
+	}
+	switch c.Route.Cascade {
+	case "", "off", "on":
+	default:
+		return fmt.Errorf("%s: route.cascade %q is not on or off", where, c.Route.Cascade)
+	}
+	switch c.Route.CascadeStreams {
+	case "", "hold", "off":
+	default:
+		return fmt.Errorf("%s: route.cascade_streams %q is not hold or off", where, c.Route.CascadeStreams)
+	}
+	for _, name := range c.Route.Routed {
+		if _, ok := c.Aliases[name]; ok || strings.Contains(name, "/") {
+			return fmt.Errorf("%s: route.routed %q must be a bare model name, not an alias or provider/model", where, name)
+		}
+	}
+	if err := c.Privacy.validate(); err != nil {
+		return fmt.Errorf("%s: %w", where, err)
 	}
 	if c.MaxBodyBytes < 1024 {
 		return fmt.Errorf("%s: max_body_bytes %d is too small (at least 1KiB)", where, c.MaxBodyBytes)

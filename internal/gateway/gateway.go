@@ -24,8 +24,10 @@ import (
 	"github.com/sovereign-gateway/sovereign/internal/dispatch"
 	"github.com/sovereign-gateway/sovereign/internal/ledger"
 	"github.com/sovereign-gateway/sovereign/internal/ledger/sqlite"
+	"github.com/sovereign-gateway/sovereign/internal/llm"
 	"github.com/sovereign-gateway/sovereign/internal/metrics"
 	"github.com/sovereign-gateway/sovereign/internal/pricing"
+	"github.com/sovereign-gateway/sovereign/internal/route"
 	"github.com/sovereign-gateway/sovereign/internal/server"
 )
 
@@ -38,7 +40,10 @@ type Gateway struct {
 	// Ledger records every request; Store is its database.
 	Ledger *ledger.Writer
 	Store  ledger.Store
-	log    *slog.Logger
+	// Outcomes takes the success or failure of answered requests and moves each task's
+	// routing threshold (the outcomes API will feed it).
+	Outcomes *route.Adjuster
+	log      *slog.Logger
 
 	stop context.CancelFunc
 	wg   sync.WaitGroup
@@ -69,12 +74,33 @@ func New(cfg *config.Config, log *slog.Logger, version string) (*Gateway, error)
 	cat := catalog.New(catalog.Options{Aliases: aliases, DefaultModel: cfg.Defaults.Model, DefaultCloud: cfg.Defaults.Cloud})
 	disc := discover.New(cfg, cat, log)
 	disp := dispatch.New(dispatch.Options{Backoff: cfg.Retry.Backoff.D(), MaxBackoff: cfg.Retry.MaxBackoff.D(), Log: log})
-	pipe := &exchange.Pipeline{Catalog: cat, Dispatch: disp, Log: log, MaxBody: int64(cfg.MaxBodyBytes), Accounting: acct}
+	outcomes := route.NewAdjuster(route.AdjusterOpts{})
+	pipe := &exchange.Pipeline{Catalog: cat, Dispatch: disp, Log: log, MaxBody: int64(cfg.MaxBodyBytes), Accounting: acct,
+		Routing: routing(cfg, outcomes)}
 	h := &openai.Handler{Pipeline: pipe, Started: time.Now()}
 	srv := server.New(server.Options{OpenAI: h, Anthropic: &anthropic.Handler{Pipeline: pipe},
 		Responses: &responses.Handler{Pipeline: pipe, Store: store}, Usage: &usage.Handler{Store: store},
 		Metrics: metrics.New(writer), Catalog: cat, Log: log, Version: version})
-	return &Gateway{Config: cfg, Catalog: cat, Discover: disc, Server: srv, Ledger: writer, Store: store, log: log}, nil
+	return &Gateway{Config: cfg, Catalog: cat, Discover: disc, Server: srv, Ledger: writer, Store: store, Outcomes: outcomes, log: log}, nil
+}
+
+// routing is the router's configuration: the shipped quality model, the quality knob, the
+// client model names routed like "auto", and outcome learning's offsets.
+func routing(cfg *config.Config, outcomes *route.Adjuster) *exchange.Routing {
+	q := config.DefaultQuality
+	if cfg.Route.Quality != nil {
+		q = *cfg.Route.Quality
+	}
+	routed := make(map[string]bool, len(cfg.Route.Routed))
+	for _, name := range cfg.Route.Routed {
+		routed[name] = true
+	}
+	return &exchange.Routing{Model: route.Default(), Quality: q, Routed: routed, Offsets: outcomes,
+		Cascade: exchange.Cascade{On: cfg.Route.Cascade == "on", HoldStreams: cfg.Route.CascadeStreams != "off",
+			Check: func(req *llm.Request, resp *llm.Response) (bool, []string) {
+				v := route.Check(req, resp, route.CheckOptions{})
+				return v.OK, v.Failed
+			}}}
 }
 
 // PriceTable is the shipped price table with the configuration's overrides and local rate.

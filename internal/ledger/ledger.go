@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -72,6 +73,15 @@ type Record struct {
 	// Dropped lists, comma-separated, the request's features the answering target left out
 	// because it has no equivalent (the x-sovereign-dropped header).
 	Dropped string
+	// RouteReason is why the request went where it went, in short (the
+	// x-sovereign-route-reason header): "auto: local, p(local ok)=0.83 ≥ 0.70".
+	RouteReason string
+	// Decision is the router's whole decision as a JSON object (constraints hit, features,
+	// score, threshold, candidates rejected and why); nil when the caller named a model.
+	Decision json.RawMessage
+	// Privacy is what the privacy guard found and did, without the values found (the
+	// x-sovereign-privacy header): "email=redact;secret=block".
+	Privacy string
 }
 
 // Store is the ledger's storage: small enough that a PostgreSQL store can be a second

@@ -66,6 +66,8 @@ type Exchange struct {
 	// started is set once the answer's status line went out.
 	started bool
 	bill    pricing.Bill
+	// decision is how the request was routed (Targets).
+	decision *Decision
 }
 
 // begin starts the record of a request; the request id is the one the server's middleware put

@@ -55,6 +55,8 @@ type Pipeline struct {
 	MaxBody int64
 	// Accounting puts every request in the ledger; nil records nothing.
 	Accounting *Accounting
+	// Routing routes "auto" requests; nil tries local models first, then the cloud.
+	Routing *Routing
 }
 
 // Serve runs serve for one request and puts the request in the ledger, unless serve already
@@ -132,11 +134,6 @@ func (x *Exchange) answered(t catalog.Target, dropped []string) {
 	}
 }
 
-// Targets resolves the request's model to the targets to try, in order.
-func (x *Exchange) Targets(req *llm.Request) ([]catalog.Target, error) {
-	return x.p.Catalog.Resolve(req.Model, catalog.NeedOf(req))
-}
-
 // Served notes a target that answered without a billed generation (counting tokens): the
 // record names it and its headers say who answered, but nothing is billed.
 func (x *Exchange) Served(t catalog.Target) {
@@ -152,7 +149,15 @@ func (x *Exchange) Chat(req *llm.Request) (*llm.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp, t, err := x.p.Dispatch.Chat(x.r.Context(), req, targets)
+	var (
+		resp *llm.Response
+		t    catalog.Target
+	)
+	if local, cloud, ok := x.cascadeSplit(targets, false); ok {
+		resp, t, err = x.chatCascade(req, local, cloud)
+	} else {
+		resp, t, err = x.p.Dispatch.Chat(x.r.Context(), req, targets)
+	}
 	if err != nil {
 		x.failedAt(t)
 		return nil, err
@@ -207,7 +212,15 @@ func (x *Exchange) Stream(req *llm.Request, enc StreamEncoder) error {
 	ctx := x.r.Context()
 	up := *req
 	up.IncludeUsage = true
-	stream, t, err := x.p.Dispatch.Stream(ctx, &up, targets)
+	var (
+		stream llm.Stream
+		t      catalog.Target
+	)
+	if local, cloud, ok := x.cascadeSplit(targets, true); ok {
+		stream, t, err = x.streamCascade(&up, local, cloud)
+	} else {
+		stream, t, err = x.p.Dispatch.Stream(ctx, &up, targets)
+	}
 	if err != nil {
 		x.failedAt(t)
 		return err

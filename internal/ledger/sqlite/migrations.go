@@ -58,6 +58,11 @@ var migrations = []string{
 		body       BLOB    NOT NULL  -- JSON: the response object as the client got it
 	) STRICT;
 	CREATE INDEX responses_created ON responses (created_us);`,
+	// 3: why the request went where it went (the x-sovereign-route-reason header, and the
+	// router's whole decision as JSON), and what the privacy guard found and did.
+	`ALTER TABLE requests ADD COLUMN route_reason TEXT NOT NULL DEFAULT '';
+	ALTER TABLE requests ADD COLUMN decision TEXT; -- JSON object, NULL when none
+	ALTER TABLE requests ADD COLUMN privacy TEXT NOT NULL DEFAULT '';`,
 }
 
 // Schema returns the ledger's migrations in order, for benchmarks that must run the very same

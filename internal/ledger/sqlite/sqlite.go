@@ -295,15 +295,15 @@ const columns = `id, time_us, request_id, caller, team, task, session, user, ing
 	requested_model, route, provider, model, input_tokens, output_tokens, cached_input_tokens,
 	cache_write_tokens, reasoning_tokens, tokens_estimated, latency_ms, ttft_ms, status,
 	error_code, outcome, cost_usd, counterfactual_usd, saved_usd, reference_model,
-	price_table_date, prompt, metadata, dropped`
+	price_table_date, prompt, metadata, dropped, route_reason, decision, privacy`
 
 const insertSQL = `INSERT INTO requests (
 	time_us, request_id, caller, team, task, session, user, ingress, stream, requested_model,
 	route, provider, model, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens,
 	reasoning_tokens, tokens_estimated, latency_ms, ttft_ms, status, error_code, outcome,
 	cost_usd, counterfactual_usd, saved_usd, reference_model, price_table_date, prompt, metadata,
-	dropped
-) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	dropped, route_reason, decision, privacy
+) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 
 // Insert writes recs in one transaction and sets their IDs.
 func (s *Store) Insert(ctx context.Context, recs []ledger.Record) error {
@@ -349,13 +349,17 @@ func insertArgs(r *ledger.Record) ([]any, error) {
 		}
 		meta = string(b)
 	}
+	var decision any
+	if len(r.Decision) > 0 {
+		decision = string(r.Decision)
+	}
 	return []any{
 		r.Time.UnixMicro(), r.RequestID, r.Caller, r.Team, r.Task, r.Session, r.User, r.Ingress,
 		r.Stream, r.RequestedModel, r.Route, r.Provider, r.Model, r.InputTokens, r.OutputTokens,
 		r.CachedInputTokens, r.CacheWriteTokens, r.ReasoningTokens, r.TokensEstimated,
 		finite(r.LatencyMS), finite(r.TTFTMS), r.Status, r.ErrorCode, r.Outcome,
 		money(r.CostUSD), money(r.CounterfactualUSD), money(r.SavedUSD), r.ReferenceModel,
-		r.PriceTableDate, r.Prompt, meta, r.Dropped,
+		r.PriceTableDate, r.Prompt, meta, r.Dropped, r.RouteReason, decision, r.Privacy,
 	}, nil
 }
 
@@ -429,7 +433,7 @@ func (s *Store) Records(ctx context.Context, f ledger.Filter) ([]ledger.Record, 
 			r                   ledger.Record
 			us                  int64
 			cost, cf, saved     sql.NullFloat64
-			meta                sql.NullString
+			meta, decision      sql.NullString
 			stream, tokensEstim bool
 		)
 		if err := rows.Scan(&r.ID, &us, &r.RequestID, &r.Caller, &r.Team, &r.Task, &r.Session,
@@ -437,12 +441,15 @@ func (s *Store) Records(ctx context.Context, f ledger.Filter) ([]ledger.Record, 
 			&r.InputTokens, &r.OutputTokens, &r.CachedInputTokens, &r.CacheWriteTokens,
 			&r.ReasoningTokens, &tokensEstim, &r.LatencyMS, &r.TTFTMS, &r.Status, &r.ErrorCode,
 			&r.Outcome, &cost, &cf, &saved, &r.ReferenceModel, &r.PriceTableDate, &r.Prompt,
-			&meta, &r.Dropped); err != nil {
+			&meta, &r.Dropped, &r.RouteReason, &decision, &r.Privacy); err != nil {
 			return nil, fmt.Errorf("ledger records: %w", err)
 		}
 		r.Time = time.UnixMicro(us).UTC()
 		r.Stream, r.TokensEstimated = stream, tokensEstim
 		r.CostUSD, r.CounterfactualUSD, r.SavedUSD = ptr(cost), ptr(cf), ptr(saved)
+		if decision.Valid {
+			r.Decision = json.RawMessage(decision.String)
+		}
 		if meta.Valid {
 			if err := json.Unmarshal([]byte(meta.String), &r.Metadata); err != nil {
 				return nil, fmt.Errorf("ledger records: record %d: metadata: %w", r.ID, err)

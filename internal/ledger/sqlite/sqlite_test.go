@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"math/rand"
@@ -97,6 +98,8 @@ func TestRoundTrip(t *testing.T) {
 		Outcome: ledger.OutcomeOK, CostUSD: f64(0), CounterfactualUSD: f64(0.0123), SavedUSD: f64(0.0123),
 		ReferenceModel: "openai/gpt-4o", PriceTableDate: "2026-01-15", Prompt: "héllo\x00 'quoted' \"prompt\"",
 		Metadata: map[string]string{"project": "x", "empty": ""}, Dropped: "cache_control,thinking",
+		RouteReason: "auto: local, p(local ok)=0.83 ≥ 0.70", Decision: json.RawMessage(`{"local":true,"p":0.83}`),
+		Privacy: "email=redact",
 	}
 	tests := []struct {
 		name string

@@ -1,0 +1,230 @@
+package exchange
+
+import (
+	"errors"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/sovereign-gateway/sovereign/internal/catalog"
+	"github.com/sovereign-gateway/sovereign/internal/llm"
+)
+
+// Cascade settings of Routing.
+type Cascade struct {
+	// On answers "auto" requests that the router sends home locally first, checks the answer
+	// and sends the request to the cloud when a check fails.
+	On bool
+	// HoldStreams cascades streamed requests too: the local answer is held until its checks
+	// pass, then streamed. Without it, streams are not cascaded.
+	HoldStreams bool
+	// Check judges a local answer: ok, or the names of the checks that failed.
+	Check func(req *llm.Request, resp *llm.Response) (ok bool, failed []string)
+}
+
+// cascadeSplit returns the local targets to try first and the cloud targets to escalate to,
+// when the request is to be cascaded; ok is false otherwise.
+func (x *Exchange) cascadeSplit(targets []catalog.Target, stream bool) (local, cloud []catalog.Target, ok bool) {
+	rt := x.p.Routing
+	d := x.decision
+	if rt == nil || !rt.Cascade.On || rt.Cascade.Check == nil || d == nil || d.Score == nil || !d.Score.Local ||
+		(stream && !rt.Cascade.HoldStreams) {
+		return nil, nil, false
+	}
+	for _, t := range targets {
+		if t.Entry.Local {
+			local = append(local, t)
+		} else {
+			cloud = append(cloud, t)
+		}
+	}
+	return local, cloud, len(local) > 0 && len(cloud) > 0
+}
+
+// noteCascade records the local attempt in the decision (and so in the ledger).
+func (x *Exchange) noteCascade(step *CascadeStep) {
+	x.decision.Cascade = step
+	if step.Escalated {
+		reason := "cascade: local answer failed " + strings.Join(step.Failed, ",")
+		if step.Error != "" {
+			reason = "cascade: local attempt failed"
+		}
+		x.decision.Reason = reason + "; escalated to cloud (" + x.decision.Reason + ")"
+	} else {
+		x.decision.Reason += "; cascade checks passed"
+	}
+	x.rec.RouteReason = x.decision.Reason
+	x.w.Header().Set(HeaderRouteReason, x.decision.Reason)
+	x.rec.Decision = mustJSON(x.decision)
+}
+
+// chatCascade answers locally, checks the answer and escalates to the cloud when it fails.
+func (x *Exchange) chatCascade(req *llm.Request, local, cloud []catalog.Target) (*llm.Response, catalog.Target, error) {
+	ctx := x.r.Context()
+	resp, t, err := x.p.Dispatch.Chat(ctx, req, local)
+	step := &CascadeStep{Target: t.Name()}
+	if t.Entry == nil {
+		step.Target = local[0].Name()
+	}
+	if err == nil {
+		ok, failed := x.p.Routing.Cascade.Check(req, resp)
+		if ok {
+			x.noteCascade(step)
+			return resp, t, nil
+		}
+		step.Failed = failed
+		if resp.Usage != nil {
+			step.InputTokens, step.OutputTokens = int64(resp.Usage.InputTokens), int64(resp.Usage.OutputTokens)
+		}
+	} else {
+		if ctx.Err() != nil {
+			return nil, t, err
+		}
+		step.Error = llm.AsError(err).Code
+	}
+	step.Escalated = true
+	x.noteCascade(step)
+	req.Dropped = nil
+	return x.p.Dispatch.Chat(ctx, req, cloud)
+}
+
+// streamCascade collects the local stream whole, checks it, and returns a stream that
+// replays it, or the cloud's stream when a check fails.
+func (x *Exchange) streamCascade(req *llm.Request, local, cloud []catalog.Target) (llm.Stream, catalog.Target, error) {
+	ctx := x.r.Context()
+	s, t, err := x.p.Dispatch.Stream(ctx, req, local)
+	step := &CascadeStep{Target: t.Name()}
+	if t.Entry == nil {
+		step.Target = local[0].Name()
+	}
+	if err == nil {
+		chunks, resp, rerr := collect(s)
+		s.Close()
+		switch {
+		case rerr != nil && ctx.Err() != nil:
+			return nil, t, rerr
+		case rerr != nil:
+			step.Error = llm.AsError(rerr).Code
+		default:
+			ok, failed := x.p.Routing.Cascade.Check(req, resp)
+			if ok {
+				x.noteCascade(step)
+				return &replay{chunks: chunks}, t, nil
+			}
+			step.Failed = failed
+			if resp.Usage != nil {
+				step.InputTokens, step.OutputTokens = int64(resp.Usage.InputTokens), int64(resp.Usage.OutputTokens)
+			}
+		}
+	} else {
+		if ctx.Err() != nil {
+			return nil, t, err
+		}
+		step.Error = llm.AsError(err).Code
+	}
+	step.Escalated = true
+	x.noteCascade(step)
+	req.Dropped = nil
+	return x.p.Dispatch.Stream(ctx, req, cloud)
+}
+
+// collect reads a stream to its end and assembles the answer it carried.
+func collect(s llm.Stream) ([]*llm.Chunk, *llm.Response, error) {
+	var chunks []*llm.Chunk
+	resp := &llm.Response{}
+	type call struct {
+		llm.ToolCall
+		index int
+	}
+	var (
+		text, reasoning, refusal strings.Builder
+		calls                    = map[int]*call{}
+		finish                   string
+		logprobs                 []byte
+	)
+	for {
+		c, err := s.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		chunks = append(chunks, c)
+		if err := c.Decode(); err != nil {
+			return nil, nil, err
+		}
+		if resp.ID == "" {
+			resp.ID, resp.Model, resp.Created = c.ID, c.Model, c.Created
+		}
+		if c.Usage != nil {
+			u := *c.Usage
+			resp.Usage = &u
+		}
+		for _, ch := range c.Choices {
+			if ch.Index != 0 {
+				continue
+			}
+			text.WriteString(ch.Delta.Content)
+			reasoning.WriteString(ch.Delta.Reasoning)
+			refusal.WriteString(ch.Delta.Refusal)
+			for _, tc := range ch.Delta.ToolCalls {
+				k := calls[tc.Index]
+				if k == nil {
+					k = &call{index: tc.Index}
+					calls[tc.Index] = k
+				}
+				if tc.ID != "" {
+					k.ID = tc.ID
+				}
+				if tc.Name != "" {
+					k.Name = tc.Name
+				}
+				k.Arguments += tc.Arguments
+			}
+			if ch.FinishReason != "" {
+				finish = ch.FinishReason
+			}
+			if len(ch.Logprobs) > 0 {
+				logprobs = ch.Logprobs
+			}
+		}
+	}
+	msg := llm.Message{Role: llm.RoleAssistant, Refusal: refusal.String()}
+	if text.Len() > 0 {
+		msg.Content = []llm.Part{{Type: llm.PartText, Text: text.String()}}
+	}
+	if reasoning.Len() > 0 {
+		msg.Thinking = []llm.ThinkingBlock{{Text: reasoning.String()}}
+	}
+	idx := make([]int, 0, len(calls))
+	for i := range calls {
+		idx = append(idx, i)
+	}
+	sort.Ints(idx)
+	for _, i := range idx {
+		msg.ToolCalls = append(msg.ToolCalls, calls[i].ToolCall)
+	}
+	resp.Choices = []llm.Choice{{Message: msg, FinishReason: finish, Logprobs: logprobs}}
+	return chunks, resp, nil
+}
+
+// replay is a stream of chunks already received.
+type replay struct {
+	chunks []*llm.Chunk
+	i      int
+}
+
+func (r *replay) Recv() (*llm.Chunk, error) {
+	if r.i >= len(r.chunks) {
+		return nil, io.EOF
+	}
+	c := r.chunks[r.i]
+	r.chunks[r.i] = nil
+	r.i++
+	return c, nil
+}
+
+func (r *replay) Close() error { return nil }
+
+var _ llm.Stream = (*replay)(nil)
