@@ -18,7 +18,7 @@
 //
 // Evaluate replays a data set of requests with both models' scored answers through the same
 // Decide and reports the RouteLLM metrics (APGR, CPT) and costs; `sovereign eval route` prints
-// them. RESULTS.md holds the figures and the commands that produced them.
+// them. docs/BENCHMARKS.md (Router) holds the figures and the commands that produced them.
 //
 // Example:
 //

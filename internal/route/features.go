@@ -130,7 +130,7 @@ const (
 )
 
 // N-gram families, kept in the top two bits of Hashed.Hash. (Character 4-grams were tried
-// and dropped: they lowered the cross-validated APGR, see RESULTS.md.)
+// and dropped: they lowered the cross-validated APGR, see docs/BENCHMARKS.md#router.)
 const (
 	FamilyUnigram = 1
 	FamilyBigram  = 2

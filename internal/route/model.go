@@ -13,7 +13,7 @@ import (
 	"sync"
 )
 
-// The model shipped with the gateway, written by scripts/train-route (see RESULTS.md).
+// The model shipped with the gateway, written by scripts/train-route (see docs/BENCHMARKS.md#router).
 //
 //go:embed model.bin
 var defaultModel []byte
