@@ -1,5 +1,5 @@
 // Package cli implements the sovereign command's subcommands: serve, init, models, doctor,
-// chat, report, prices, eval and version.
+// chat, report, prices, scan, eval and version.
 package cli
 
 import (
@@ -71,7 +71,9 @@ Usage:
   sovereign chat    [--url URL] [--model NAME] PROMPT     send one prompt through a running gateway
   sovereign report  [--since 7d] [--by day,model] [--json|--csv]   spend, savings, tokens, local share
   sovereign prices                                        the price table and its date
+  sovereign scan    [--json] [--jsonl-input] FILE|-       show the personal data and secrets the privacy guard finds
   sovereign eval route --data FILE.jsonl [--local NAME --cloud NAME] [--json]   replay labelled requests through the router
+  sovereign eval privacy --data PATH [--data PATH…] [--json]   precision and recall of the privacy guard on labelled data
   sovereign version                                       print the version
 
 Point any OpenAI client at http://127.0.0.1:8420/v1.
@@ -101,6 +103,8 @@ func Run(ctx context.Context, args []string, env Env) error {
 		return pricesCmd(rest, env)
 	case "eval":
 		return evalCmd(ctx, rest, env)
+	case "scan":
+		return scanCmd(ctx, rest, env)
 	case "version", "--version", "-v":
 		fmt.Fprintln(env.Stdout, "sovereign", Version())
 		return nil
@@ -112,15 +116,17 @@ func Run(ctx context.Context, args []string, env Env) error {
 	return ErrUsage
 }
 
-// evalCmd runs an offline evaluation: eval route.
+// evalCmd runs an offline evaluation: eval route, eval privacy.
 func evalCmd(ctx context.Context, args []string, env Env) error {
 	if len(args) > 0 {
 		switch args[0] {
 		case "route":
 			return evalRoute(ctx, args[1:], env)
+		case "privacy":
+			return evalPrivacy(ctx, args[1:], env)
 		}
 	}
-	fmt.Fprint(env.Stderr, "usage: sovereign eval route --data FILE.jsonl [--json]\n")
+	fmt.Fprint(env.Stderr, "usage: sovereign eval route --data FILE.jsonl [--json]\n       sovereign eval privacy --data PATH [--json]\n")
 	return ErrUsage
 }
 

@@ -70,11 +70,20 @@ type Attempt struct {
 	Err    error
 }
 
+// Prepare returns the request target t is to get in place of req (the privacy guard's redacted
+// copy, for a cloud target); it must not change req.
+type Prepare func(req *llm.Request, t catalog.Target) *llm.Request
+
 // Chat sends a non-streamed chat request. On success req.Dropped lists what the target that
 // answered left out (see llm.Request.Drop); nothing else of req changes.
 func (d *Dispatcher) Chat(ctx context.Context, req *llm.Request, targets []catalog.Target) (*llm.Response, catalog.Target, error) {
+	return d.ChatPrepared(ctx, req, targets, nil)
+}
+
+// ChatPrepared is Chat with each target's request from prep; nil sends req to every target.
+func (d *Dispatcher) ChatPrepared(ctx context.Context, req *llm.Request, targets []catalog.Target, prep Prepare) (*llm.Response, catalog.Target, error) {
 	return run(ctx, d, targets, func(ctx context.Context, t catalog.Target) (*llm.Response, error) {
-		out := outbound(req, t)
+		out := outbound(req, t, prep)
 		resp, err := t.Entry.Provider.Chat(ctx, out)
 		if err == nil {
 			req.Dropped = out.Dropped
@@ -85,8 +94,14 @@ func (d *Dispatcher) Chat(ctx context.Context, req *llm.Request, targets []catal
 
 // Stream starts a streamed chat request; req.Dropped is set as by Chat.
 func (d *Dispatcher) Stream(ctx context.Context, req *llm.Request, targets []catalog.Target) (llm.Stream, catalog.Target, error) {
+	return d.StreamPrepared(ctx, req, targets, nil)
+}
+
+// StreamPrepared is Stream with each target's request from prep; nil sends req to every
+// target.
+func (d *Dispatcher) StreamPrepared(ctx context.Context, req *llm.Request, targets []catalog.Target, prep Prepare) (llm.Stream, catalog.Target, error) {
 	return run(ctx, d, targets, func(ctx context.Context, t catalog.Target) (llm.Stream, error) {
-		out := outbound(req, t)
+		out := outbound(req, t, prep)
 		s, err := t.Entry.Provider.Stream(ctx, out)
 		if err == nil {
 			req.Dropped = out.Dropped
@@ -97,12 +112,21 @@ func (d *Dispatcher) Stream(ctx context.Context, req *llm.Request, targets []cat
 
 // Embed sends an embeddings request.
 func (d *Dispatcher) Embed(ctx context.Context, req *llm.EmbedRequest, targets []catalog.Target) (*llm.EmbedResponse, catalog.Target, error) {
+	return d.EmbedPrepared(ctx, req, targets, nil)
+}
+
+// EmbedPrepared is Embed with each target's request from prep; nil sends req to every target.
+func (d *Dispatcher) EmbedPrepared(ctx context.Context, req *llm.EmbedRequest, targets []catalog.Target, prep func(*llm.EmbedRequest, catalog.Target) *llm.EmbedRequest) (*llm.EmbedResponse, catalog.Target, error) {
 	return run(ctx, d, targets, func(ctx context.Context, t catalog.Target) (*llm.EmbedResponse, error) {
 		e, ok := t.Entry.Provider.(provider.Embedder)
 		if !ok {
 			return nil, llm.Unsupported(t.Entry.Name, "embeddings", "this provider does not serve embeddings")
 		}
-		out := *req
+		in := req
+		if prep != nil {
+			in = prep(req, t)
+		}
+		out := *in
 		out.Model = t.Model
 		return e.Embed(ctx, &out)
 	})
@@ -110,8 +134,12 @@ func (d *Dispatcher) Embed(ctx context.Context, req *llm.EmbedRequest, targets [
 
 // outbound is the request as the target gets it: the inbound request is never changed. Each
 // attempt starts with what the ingress itself dropped, and adds what its adapter drops.
-func outbound(req *llm.Request, t catalog.Target) *llm.Request {
-	out := *req
+func outbound(req *llm.Request, t catalog.Target, prep Prepare) *llm.Request {
+	base := req
+	if prep != nil {
+		base = prep(req, t)
+	}
+	out := *base
 	out.Model = t.Model
 	out.Dropped = slices.Clone(req.Dropped)
 	return &out

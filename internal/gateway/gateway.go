@@ -27,6 +27,7 @@ import (
 	"github.com/sovereign-gateway/sovereign/internal/llm"
 	"github.com/sovereign-gateway/sovereign/internal/metrics"
 	"github.com/sovereign-gateway/sovereign/internal/pricing"
+	"github.com/sovereign-gateway/sovereign/internal/privacy"
 	"github.com/sovereign-gateway/sovereign/internal/route"
 	"github.com/sovereign-gateway/sovereign/internal/server"
 )
@@ -74,14 +75,66 @@ func New(cfg *config.Config, log *slog.Logger, version string) (*Gateway, error)
 	cat := catalog.New(catalog.Options{Aliases: aliases, DefaultModel: cfg.Defaults.Model, DefaultCloud: cfg.Defaults.Cloud})
 	disc := discover.New(cfg, cat, log)
 	disp := dispatch.New(dispatch.Options{Backoff: cfg.Retry.Backoff.D(), MaxBackoff: cfg.Retry.MaxBackoff.D(), Log: log})
+	guard, err := privacyGuard(cfg)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
 	outcomes := route.NewAdjuster(route.AdjusterOpts{})
 	pipe := &exchange.Pipeline{Catalog: cat, Dispatch: disp, Log: log, MaxBody: int64(cfg.MaxBodyBytes), Accounting: acct,
-		Routing: routing(cfg, outcomes)}
+		Routing: routing(cfg, outcomes), Privacy: guard}
 	h := &openai.Handler{Pipeline: pipe, Started: time.Now()}
 	srv := server.New(server.Options{OpenAI: h, Anthropic: &anthropic.Handler{Pipeline: pipe},
 		Responses: &responses.Handler{Pipeline: pipe, Store: store}, Usage: &usage.Handler{Store: store},
 		Metrics: metrics.New(writer), Catalog: cat, Log: log, Version: version})
 	return &Gateway{Config: cfg, Catalog: cat, Discover: disc, Server: srv, Ledger: writer, Store: store, Outcomes: outcomes, log: log}, nil
+}
+
+// privacyGuard is the privacy guard the configuration asks for; nil when it is disabled.
+func privacyGuard(cfg *config.Config) (*exchange.Privacy, error) {
+	pc := cfg.Privacy
+	if pc.Disabled {
+		return nil, nil
+	}
+	var opts privacy.Options
+	for _, c := range pc.Custom {
+		if c.Pattern != "" {
+			opts.Custom = append(opts.Custom, privacy.Pattern{Name: c.Name, Regexp: c.Pattern})
+		}
+		if len(c.Words) > 0 {
+			opts.Dictionaries = append(opts.Dictionaries, privacy.Dictionary{Name: c.Name, Words: c.Words})
+		}
+	}
+	sc, err := privacy.New(opts)
+	if err != nil {
+		return nil, fmt.Errorf("privacy.custom: %w", err)
+	}
+	g := &exchange.Privacy{Scanner: sc, Cloud: policy(privacy.DefaultCloud(), pc.Cloud), Local: policy(privacy.DefaultLocal(), pc.Local),
+		Models: map[string]privacy.Policy{}, Trusted: map[string]bool{}}
+	for k, m := range pc.Models {
+		g.Models[k] = policy(privacy.Policy{}, m)
+	}
+	for _, name := range pc.Trusted {
+		g.Trusted[name] = true
+	}
+	return g, nil
+}
+
+// policy is base with the configuration's entries over it: "default" sets the action of every
+// category the entries do not name (a secret keeps the base's action unless named).
+func policy(base privacy.Policy, m map[string]string) privacy.Policy {
+	out := privacy.Policy{Default: base.Default, Categories: map[privacy.Category]privacy.Action{}}
+	for c, a := range base.Categories {
+		out.Categories[c] = a
+	}
+	for k, v := range m {
+		if k == "default" {
+			out.Default = privacy.Action(v)
+			continue
+		}
+		out.Categories[privacy.Category(k)] = privacy.Action(v)
+	}
+	return out
 }
 
 // routing is the router's configuration: the shipped quality model, the quality knob, the

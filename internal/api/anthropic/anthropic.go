@@ -130,7 +130,8 @@ func (h *Handler) CountTokens(w http.ResponseWriter, r *http.Request) error {
 		x.Served(t)
 		var n int
 		if c, ok := t.Entry.Provider.(TokenCounter); ok {
-			out := *req
+			// The provider sees what the privacy policy lets it see, as for an answer.
+			out := *x.Outbound(req, t)
 			out.Model = t.Model
 			if n, err = c.CountTokens(r.Context(), &out); err != nil {
 				return err

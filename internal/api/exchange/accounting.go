@@ -68,6 +68,8 @@ type Exchange struct {
 	bill    pricing.Bill
 	// decision is how the request was routed (Targets).
 	decision *Decision
+	// guard is what the privacy guard found and decided.
+	guard guard
 }
 
 // begin starts the record of a request; the request id is the one the server's middleware put

@@ -61,7 +61,7 @@ func (x *Exchange) noteCascade(step *CascadeStep) {
 // chatCascade answers locally, checks the answer and escalates to the cloud when it fails.
 func (x *Exchange) chatCascade(req *llm.Request, local, cloud []catalog.Target) (*llm.Response, catalog.Target, error) {
 	ctx := x.r.Context()
-	resp, t, err := x.p.Dispatch.Chat(ctx, req, local)
+	resp, t, err := x.dispatchChat(req, local)
 	step := &CascadeStep{Target: t.Name()}
 	if t.Entry == nil {
 		step.Target = local[0].Name()
@@ -85,14 +85,14 @@ func (x *Exchange) chatCascade(req *llm.Request, local, cloud []catalog.Target) 
 	step.Escalated = true
 	x.noteCascade(step)
 	req.Dropped = nil
-	return x.p.Dispatch.Chat(ctx, req, cloud)
+	return x.dispatchChat(req, cloud)
 }
 
 // streamCascade collects the local stream whole, checks it, and returns a stream that
 // replays it, or the cloud's stream when a check fails.
 func (x *Exchange) streamCascade(req *llm.Request, local, cloud []catalog.Target) (llm.Stream, catalog.Target, error) {
 	ctx := x.r.Context()
-	s, t, err := x.p.Dispatch.Stream(ctx, req, local)
+	s, t, err := x.dispatchStream(req, local)
 	step := &CascadeStep{Target: t.Name()}
 	if t.Entry == nil {
 		step.Target = local[0].Name()
@@ -125,7 +125,7 @@ func (x *Exchange) streamCascade(req *llm.Request, local, cloud []catalog.Target
 	step.Escalated = true
 	x.noteCascade(step)
 	req.Dropped = nil
-	return x.p.Dispatch.Stream(ctx, req, cloud)
+	return x.dispatchStream(req, cloud)
 }
 
 // collect reads a stream to its end and assembles the answer it carried.

@@ -57,6 +57,9 @@ type Pipeline struct {
 	Accounting *Accounting
 	// Routing routes "auto" requests; nil tries local models first, then the cloud.
 	Routing *Routing
+	// Privacy scans requests and applies the privacy policy before they leave; nil sends
+	// every request as it is.
+	Privacy *Privacy
 }
 
 // Serve runs serve for one request and puts the request in the ledger, unless serve already
@@ -140,6 +143,7 @@ func (x *Exchange) Served(t catalog.Target) {
 	x.target(t)
 	x.unanswered = true
 	x.answered(t, nil)
+	x.privacyAnswered(t)
 }
 
 // Chat resolves and dispatches a non-streamed request, notes who answered, and sets the
@@ -156,7 +160,7 @@ func (x *Exchange) Chat(req *llm.Request) (*llm.Response, error) {
 	if local, cloud, ok := x.cascadeSplit(targets, false); ok {
 		resp, t, err = x.chatCascade(req, local, cloud)
 	} else {
-		resp, t, err = x.p.Dispatch.Chat(x.r.Context(), req, targets)
+		resp, t, err = x.dispatchChat(req, targets)
 	}
 	if err != nil {
 		x.failedAt(t)
@@ -168,6 +172,27 @@ func (x *Exchange) Chat(req *llm.Request) (*llm.Response, error) {
 	return resp, nil
 }
 
+// dispatchChat sends req to targets, each target getting what the privacy policy lets it
+// see, and restores what was redacted in the answer.
+func (x *Exchange) dispatchChat(req *llm.Request, targets []catalog.Target) (*llm.Response, catalog.Target, error) {
+	resp, t, err := x.p.Dispatch.ChatPrepared(x.r.Context(), req, targets, x.outbound)
+	if err == nil {
+		x.restore(resp, t)
+		x.privacyAnswered(t)
+	}
+	return resp, t, err
+}
+
+// dispatchStream is dispatchChat for a stream.
+func (x *Exchange) dispatchStream(req *llm.Request, targets []catalog.Target) (llm.Stream, catalog.Target, error) {
+	s, t, err := x.p.Dispatch.StreamPrepared(x.r.Context(), req, targets, x.outbound)
+	if err == nil {
+		s = x.restoring(s, t)
+		x.privacyAnswered(t)
+	}
+	return s, t, err
+}
+
 // Embed resolves and dispatches an embeddings request and notes its usage.
 func (x *Exchange) Embed(req *llm.EmbedRequest) (*llm.EmbedResponse, error) {
 	x.embedRequest(req)
@@ -175,12 +200,16 @@ func (x *Exchange) Embed(req *llm.EmbedRequest) (*llm.EmbedResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp, t, err := x.p.Dispatch.Embed(x.r.Context(), req, targets)
+	if targets, err = x.constrainEmbed(req, targets); err != nil {
+		return nil, err
+	}
+	resp, t, err := x.p.Dispatch.EmbedPrepared(x.r.Context(), req, targets, x.embedOutbound)
 	if err != nil {
 		x.failedAt(t)
 		return nil, err
 	}
 	x.target(t)
+	x.privacyAnswered(t)
 	x.embedUsage(req, resp)
 	x.answered(t, nil)
 	return resp, nil
@@ -219,7 +248,7 @@ func (x *Exchange) Stream(req *llm.Request, enc StreamEncoder) error {
 	if local, cloud, ok := x.cascadeSplit(targets, true); ok {
 		stream, t, err = x.streamCascade(&up, local, cloud)
 	} else {
-		stream, t, err = x.p.Dispatch.Stream(ctx, &up, targets)
+		stream, t, err = x.dispatchStream(&up, targets)
 	}
 	if err != nil {
 		x.failedAt(t)

@@ -109,6 +109,13 @@ func (x *Exchange) Targets(req *llm.Request) ([]catalog.Target, error) {
 
 func (x *Exchange) route(req *llm.Request) ([]catalog.Target, *Decision, error) {
 	rt := x.p.Routing
+	var q float64
+	if rt != nil {
+		var err error
+		if q, err = x.quality(); err != nil {
+			return nil, nil, err
+		}
+	}
 	name := req.Model
 	if rt != nil && rt.Routed[name] {
 		name = catalog.ModelAuto
@@ -127,7 +134,7 @@ func (x *Exchange) route(req *llm.Request) ([]catalog.Target, *Decision, error) 
 			d.Reason = strategy + ": " + name + " unavailable"
 			return nil, d, err
 		}
-		ts, err = x.constrain(d, ts)
+		ts, err = x.constrain(d, req, ts)
 		if err != nil {
 			return nil, d, err
 		}
@@ -157,9 +164,19 @@ func (x *Exchange) route(req *llm.Request) ([]catalog.Target, *Decision, error) 
 	case catalog.ModelCloud:
 		local = nil
 	}
-	var err error
-	if cloud, err = x.constrain(d, cloud); err != nil && len(local) == 0 {
-		return nil, d, err
+	if len(local)+len(cloud) > 0 {
+		all, err := x.constrain(d, req, append(local, cloud...))
+		if err != nil {
+			return nil, d, err
+		}
+		local, cloud = local[:0:0], cloud[:0:0]
+		for _, t := range all {
+			if t.Entry.Local {
+				local = append(local, t)
+			} else {
+				cloud = append(cloud, t)
+			}
+		}
 	}
 	if len(local) == 0 && len(cloud) == 0 {
 		d.Reason = name + ": no candidate"
@@ -181,10 +198,6 @@ func (x *Exchange) route(req *llm.Request) ([]catalog.Target, *Decision, error) 
 	case rt == nil:
 		d.Reason = "auto: local first"
 		return append(local, cloud...), d, nil
-	}
-	q, err := x.quality()
-	if err != nil {
-		return nil, d, err
 	}
 	m := rt.Model
 	if m == nil {
@@ -210,10 +223,4 @@ func (x *Exchange) allowed(d *Decision, ts []catalog.Target) []catalog.Target {
 		out = append(out, t)
 	}
 	return out
-}
-
-// constrain applies the privacy verdict to targets: a target the request's findings may not
-// go to is dropped. When none is left, the error says why in the client's terms.
-func (x *Exchange) constrain(d *Decision, ts []catalog.Target) ([]catalog.Target, error) {
-	return ts, nil
 }
