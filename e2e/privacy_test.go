@@ -47,7 +47,12 @@ func echoingChat(t *testing.T) http.HandlerFunc {
 			}
 		}
 		answer := "Noted: " + strings.Join(found, ", ") + "."
-		if !bytes.Contains(body.Bytes(), []byte(`"stream":true`)) {
+		stream := bytes.Contains(body.Bytes(), []byte(`"stream":true`))
+		if bytes.Contains(body.Bytes(), []byte(`"tools":`)) {
+			echoToolCall(t, w, `{"to":"`+strings.Join(found, " ")+`"}`, stream)
+			return
+		}
+		if !stream {
 			var m map[string]any
 			_ = json.Unmarshal(load(t, "openai-chat/plain.response.json"), &m)
 			m["choices"].([]any)[0].(map[string]any)["message"].(map[string]any)["content"] = answer
@@ -86,6 +91,53 @@ func echoingChat(t *testing.T) http.HandlerFunc {
 // unescapeAngles undoes JSON's \u003c and \u003e escapes of < and >.
 func unescapeAngles(b []byte) string {
 	return strings.NewReplacer(`\u003c`, "<", `\u003e`, ">").Replace(string(b))
+}
+
+// echoToolCall answers with one call of the recorded tool-call answers, its arguments replaced
+// by args (streamed three bytes a chunk).
+func echoToolCall(t *testing.T, w http.ResponseWriter, args string, stream bool) {
+	if !stream {
+		var m map[string]any
+		_ = json.Unmarshal(load(t, "openai-chat/tool_call.response.json"), &m)
+		msg := m["choices"].([]any)[0].(map[string]any)["message"].(map[string]any)
+		call := msg["tool_calls"].([]any)[0].(map[string]any)
+		call["function"].(map[string]any)["arguments"] = args
+		msg["tool_calls"] = []any{call}
+		b, _ := json.Marshal(m)
+		writeJSON(w, http.StatusOK, b)
+		return
+	}
+	var out bytes.Buffer
+	done := false
+	for _, ev := range sseEvents(load(t, "openai-chat/stream_tool_call_include_usage.response.sse")) {
+		data, ok := bytes.CutPrefix(bytes.TrimSpace(ev), []byte("data: "))
+		var m map[string]any
+		if !ok || json.Unmarshal(data, &m) != nil || len(m["choices"].([]any)) == 0 {
+			out.Write(ev)
+			continue
+		}
+		d := m["choices"].([]any)[0].(map[string]any)["delta"].(map[string]any)
+		calls, _ := d["tool_calls"].([]any)
+		if len(calls) == 0 {
+			out.Write(ev)
+			continue
+		}
+		fn := calls[0].(map[string]any)["function"].(map[string]any)
+		if _, first := calls[0].(map[string]any)["id"]; first {
+			out.Write(ev) // the call's id and name, with empty arguments
+			continue
+		}
+		if done {
+			continue
+		}
+		done = true
+		for i := 0; i < len(args); i += 3 {
+			fn["arguments"] = args[i:min(i+3, len(args))]
+			b, _ := json.Marshal(m)
+			fmt.Fprintf(&out, "data: %s\n\n", b)
+		}
+	}
+	writeSSE(w, out.Bytes())
 }
 
 func TestPrivacy(t *testing.T) {
@@ -167,6 +219,47 @@ defaults:
 		})
 	}
 
+	// Tool calls: what a tool returned is redacted on its way out, and the arguments of the
+	// call the model makes come back with the originals.
+	for _, stream := range []bool{false, true} {
+		t.Run(fmt.Sprintf("tool call stream=%v", stream), func(t *testing.T) {
+			c := g.client()
+			p := openai.ChatCompletionNewParams{Model: "cloud/gpt-4o-mini",
+				Tools: []openai.ChatCompletionToolUnionParam{openai.ChatCompletionFunctionTool(openai.FunctionDefinitionParam{
+					Name: "send_mail", Parameters: openai.FunctionParameters{"type": "object", "properties": map[string]any{"to": map[string]any{"type": "string"}}}})},
+				Messages: []openai.ChatCompletionMessageParamUnion{
+					openai.UserMessage("Who is our contact?"),
+					{OfAssistant: &openai.ChatCompletionAssistantMessageParam{ToolCalls: []openai.ChatCompletionMessageToolCallUnionParam{{
+						OfFunction: &openai.ChatCompletionMessageFunctionToolCallParam{ID: "call_1",
+							Function: openai.ChatCompletionMessageFunctionToolCallFunctionParam{Name: "lookup", Arguments: `{}`}}}}}},
+					openai.ToolMessage(`{"contact":"`+piiEmail+`"}`, "call_1"),
+					openai.UserMessage("Mail them."),
+				}}
+			var args string
+			if stream {
+				s := c.Chat.Completions.NewStreaming(ctx, p)
+				var acc openai.ChatCompletionAccumulator
+				for s.Next() {
+					acc.AddChunk(s.Current())
+				}
+				if err := s.Err(); err != nil {
+					t.Fatal(err)
+				}
+				args = acc.Choices[0].Message.ToolCalls[0].Function.Arguments
+			} else {
+				resp, err := c.Chat.Completions.New(ctx, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				args = resp.Choices[0].Message.ToolCalls[0].Function.Arguments
+			}
+			if want := `{"to":"` + piiEmail + `"}`; args != want {
+				t.Errorf("tool-call arguments %s, want %s", args, want)
+			}
+			checkUpstream(t)
+		})
+	}
+
 	// A secret is refused before anything leaves, in each client's error format.
 	before := cloud.seen.count("/v1/chat/completions")
 	oc := g.client()
@@ -185,13 +278,13 @@ defaults:
 
 	g.stop(t)
 	recs := readLedger(t, dataDir)
-	if len(recs) != 6 {
-		t.Fatalf("%d records, want 6", len(recs))
+	if len(recs) != 8 {
+		t.Fatalf("%d records, want 8", len(recs))
 	}
 	for _, r := range recs {
 		switch r.Status {
 		case 200:
-			if r.Privacy != wantHeader {
+			if r.Privacy != wantHeader && r.Privacy != "email=redact" {
 				t.Errorf("record %s privacy %q, want %q", r.RequestID, r.Privacy, wantHeader)
 			}
 		case 403:
