@@ -233,3 +233,51 @@ func TestRouteCascade(t *testing.T) {
 		}
 	}
 }
+
+// When the cloud cannot answer either, the cascade keeps the local answer that failed its
+// checks rather than failing the request, and says so.
+func TestRouteCascadeCloudDown(t *testing.T) {
+	local := newFakeOpenAI(t, refusingChat(t))
+	cloud := newFakeOpenAI(t, func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusTooManyRequests, load(t, "openai-compatible/openrouter_error_429_rate_limit.response.json"))
+	})
+	dataDir := t.TempDir()
+	g := startGatewayIn(t, routeConfig(local.URL, cloud.URL, "retry:\n  max_retries: 0\nroute:\n  quality: 0\n  cascade: on\n"), dataDir)
+	ctx := testCtx(t)
+	c := g.client()
+	msgs := []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Hi! What is the capital of France?")}
+	for _, stream := range []bool{false, true} {
+		var raw *http.Response
+		var text string
+		if stream {
+			s := c.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{Model: "auto", Messages: msgs}, option.WithResponseInto(&raw))
+			var b strings.Builder
+			for s.Next() {
+				for _, ch := range s.Current().Choices {
+					b.WriteString(ch.Delta.Content)
+				}
+			}
+			if err := s.Err(); err != nil {
+				t.Fatal(err)
+			}
+			text = b.String()
+		} else {
+			got, err := c.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "auto", Messages: msgs}, option.WithResponseInto(&raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			text = got.Choices[0].Message.Content
+		}
+		reason := raw.Header.Get("X-Sovereign-Route-Reason")
+		if raw.Header.Get("X-Sovereign-Route") != "local" || text != refusal ||
+			!strings.HasPrefix(reason, "cascade: local answer failed refusal, cloud failed too (rate_limit_exceeded); local answer kept") {
+			t.Errorf("stream=%v: route %q reason %q answer %q: want the local answer kept", stream, raw.Header.Get("X-Sovereign-Route"), reason, text)
+		}
+	}
+	g.stop(t)
+	for _, r := range readLedger(t, dataDir) {
+		if r.Provider != "home" || r.Status != 200 || !strings.Contains(string(r.Decision), `"cloud_error":"rate_limit_exceeded"`) {
+			t.Errorf("record %s: provider %s status %d decision %s", r.RequestID, r.Provider, r.Status, r.Decision)
+		}
+	}
+}

@@ -207,13 +207,17 @@ func NeedOf(r *llm.Request) Need {
 		size += len(t.Parameters) + len(t.Description)
 	}
 	// About four bytes a token for English text; an estimate that errs low, so that a model is
-	// passed over only when the request clearly cannot fit.
+	// passed over only when the request clearly cannot fit. max_tokens is a cap, not a need
+	// (clients often send the largest value a model allows), so only a little of it counts.
 	n.Tokens = size / 4
 	if r.MaxTokens != nil {
-		n.Tokens += *r.MaxTokens
+		n.Tokens += min(*r.MaxTokens, minAnswerTokens)
 	}
 	return n
 }
+
+// minAnswerTokens is the room for an answer a model's window must leave beyond the prompt.
+const minAnswerTokens = 256
 
 // Special model names.
 const (
@@ -322,7 +326,7 @@ func (c *Catalog) Candidates(need Need) (local, cloud []Target, rejected []Rejec
 				rejected = append(rejected, Rejected{t.Name(), "not reachable"})
 				continue
 			}
-			if m.Caps.Known && m.Caps.Embeddings && !m.Caps.Completion {
+			if need.Chat && m.Caps.Known && m.Caps.Embeddings && !m.Caps.Completion {
 				continue // an embedding model is no candidate for chat at all
 			}
 			add(t)

@@ -233,4 +233,14 @@ func TestCandidates(t *testing.T) {
 	if n.Tokens != 1100 {
 		t.Errorf("NeedOf tokens = %d, want 1100", n.Tokens)
 	}
+	max = 32000 // a cap, not a need: only a little of it counts
+	if n := NeedOf(&llm.Request{MaxTokens: &max}); n.Tokens != minAnswerTokens {
+		t.Errorf("NeedOf tokens with max_tokens 32000 = %d, want %d", n.Tokens, minAnswerTokens)
+	}
+
+	// Embedding models are candidates for embeddings (and only for them).
+	local, _, _ = c.Candidates(Need{Embeddings: true})
+	if got := names(local); !strings.Contains(got, "ollama/nomic-embed-text:latest") || strings.Contains(got, "qwen2.5") {
+		t.Errorf("embedding candidates = %s", got)
+	}
 }

@@ -607,6 +607,10 @@ func (c *Config) Validate() error {
 		}
 	}
 	for name, t := range c.Aliases {
+		switch name {
+		case "auto", "local", "cloud":
+			return fmt.Errorf("%s: alias %q takes a name the router reserves; choose another", where, name)
+		}
 		if len(t) == 0 {
 			return fmt.Errorf("%s: alias %q has no targets", where, name)
 		}

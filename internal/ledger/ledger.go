@@ -76,8 +76,9 @@ type Record struct {
 	// RouteReason is why the request went where it went, in short (the
 	// x-sovereign-route-reason header): "auto: local, p(local ok)=0.83 ≥ 0.70".
 	RouteReason string
-	// Decision is the router's whole decision as a JSON object (constraints hit, features,
-	// score, threshold, candidates rejected and why); nil when the caller named a model.
+	// Decision is the routing decision as a JSON object: how the model was named, constraints
+	// hit, candidates rejected and why, and for "auto" the features, score and threshold; nil
+	// when the request was refused before routing.
 	Decision json.RawMessage
 	// Privacy is what the privacy guard found and did, without the values found (the
 	// x-sovereign-privacy header): "email=redact;secret=block".

@@ -216,6 +216,10 @@ func RestoreResponse(resp *llm.Response, v *Vault) bool {
 // (llm.Chunk.Touch), so its raw bytes are not relayed stale; with an empty vault it does
 // nothing, and chunks stay raw.
 type ChunkRestorer struct {
+	// KeepReasoning leaves reasoning deltas as they came: a provider that signs its thinking
+	// text (Anthropic) checks the signature against the text with its placeholders.
+	KeepReasoning bool
+
 	v       *Vault
 	streams map[streamKey]*Restorer
 	order   []streamKey
@@ -273,7 +277,9 @@ func (c *ChunkRestorer) Restore(ch *llm.Chunk) error {
 		d := &cc.Delta
 		write(streamKey{idx, FieldText, -1}, &d.Content)
 		write(streamKey{idx, FieldRefusal, -1}, &d.Refusal)
-		write(streamKey{idx, FieldReasoning, -1}, &d.Reasoning)
+		if !c.KeepReasoning {
+			write(streamKey{idx, FieldReasoning, -1}, &d.Reasoning)
+		}
 		if len(d.ToolCalls) > 0 {
 			// A new tool call ends the arguments of the ones before it: what they still hold
 			// goes out first, ahead of this chunk's deltas.

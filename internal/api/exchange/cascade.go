@@ -3,6 +3,7 @@ package exchange
 import (
 	"errors"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -44,13 +45,14 @@ func (x *Exchange) cascadeSplit(targets []catalog.Target, stream bool) (local, c
 // noteCascade records the local attempt in the decision (and so in the ledger).
 func (x *Exchange) noteCascade(step *CascadeStep) {
 	x.decision.Cascade = step
-	if step.Escalated {
-		reason := "cascade: local answer failed " + strings.Join(step.Failed, ",")
-		if step.Error != "" {
-			reason = "cascade: local attempt failed"
-		}
-		x.decision.Reason = reason + "; escalated to cloud (" + x.decision.Reason + ")"
-	} else {
+	switch {
+	case step.Escalated && step.Error != "":
+		x.decision.Reason = "cascade: local attempt failed; escalated to cloud (" + x.decision.Reason + ")"
+	case step.Escalated:
+		x.decision.Reason = "cascade: local answer failed " + strings.Join(step.Failed, ",") + "; escalated to cloud (" + x.decision.Reason + ")"
+	case step.CloudError != "":
+		x.decision.Reason = "cascade: local answer failed " + strings.Join(step.Failed, ",") + ", cloud failed too (" + step.CloudError + "); local answer kept (" + x.decision.Reason + ")"
+	default:
 		x.decision.Reason += "; cascade checks passed"
 	}
 	x.rec.RouteReason = x.decision.Reason
@@ -59,12 +61,15 @@ func (x *Exchange) noteCascade(step *CascadeStep) {
 }
 
 // chatCascade answers locally, checks the answer and escalates to the cloud when it fails.
+// When the cloud cannot answer either, a local answer that failed its checks is still better
+// than none: it is returned, and the record says so.
 func (x *Exchange) chatCascade(req *llm.Request, local, cloud []catalog.Target) (*llm.Response, catalog.Target, error) {
 	ctx := x.r.Context()
+	dropped := slices.Clone(req.Dropped)
+	step := &CascadeStep{Target: local[0].Name()}
 	resp, t, err := x.dispatchChat(req, local)
-	step := &CascadeStep{Target: t.Name()}
-	if t.Entry == nil {
-		step.Target = local[0].Name()
+	if t.Entry != nil {
+		step.Target = t.Name()
 	}
 	if err == nil {
 		ok, failed := x.p.Routing.Cascade.Check(req, resp)
@@ -83,19 +88,31 @@ func (x *Exchange) chatCascade(req *llm.Request, local, cloud []catalog.Target) 
 		step.Error = llm.AsError(err).Code
 	}
 	step.Escalated = true
+	localDropped := req.Dropped
+	req.Dropped = dropped
+	cresp, ct, cerr := x.dispatchChat(req, cloud)
+	if cerr != nil && resp != nil && ctx.Err() == nil {
+		step.Escalated = false
+		step.CloudError = llm.AsError(cerr).Code
+		req.Dropped = localDropped
+		x.noteCascade(step)
+		return resp, t, nil
+	}
 	x.noteCascade(step)
-	req.Dropped = nil
-	return x.dispatchChat(req, cloud)
+	return cresp, ct, cerr
 }
 
 // streamCascade collects the local stream whole, checks it, and returns a stream that
-// replays it, or the cloud's stream when a check fails.
+// replays it, or the cloud's stream when a check fails (the local one again when the cloud
+// cannot answer either).
 func (x *Exchange) streamCascade(req *llm.Request, local, cloud []catalog.Target) (llm.Stream, catalog.Target, error) {
 	ctx := x.r.Context()
+	dropped := slices.Clone(req.Dropped)
+	step := &CascadeStep{Target: local[0].Name()}
+	var held []*llm.Chunk
 	s, t, err := x.dispatchStream(req, local)
-	step := &CascadeStep{Target: t.Name()}
-	if t.Entry == nil {
-		step.Target = local[0].Name()
+	if t.Entry != nil {
+		step.Target = t.Name()
 	}
 	if err == nil {
 		chunks, resp, rerr := collect(s)
@@ -111,6 +128,7 @@ func (x *Exchange) streamCascade(req *llm.Request, local, cloud []catalog.Target
 				x.noteCascade(step)
 				return &replay{chunks: chunks}, t, nil
 			}
+			held = chunks
 			step.Failed = failed
 			if resp.Usage != nil {
 				step.InputTokens, step.OutputTokens = int64(resp.Usage.InputTokens), int64(resp.Usage.OutputTokens)
@@ -123,9 +141,18 @@ func (x *Exchange) streamCascade(req *llm.Request, local, cloud []catalog.Target
 		step.Error = llm.AsError(err).Code
 	}
 	step.Escalated = true
+	localDropped := req.Dropped
+	req.Dropped = dropped
+	cs, ct, cerr := x.dispatchStream(req, cloud)
+	if cerr != nil && held != nil && ctx.Err() == nil {
+		step.Escalated = false
+		step.CloudError = llm.AsError(cerr).Code
+		req.Dropped = localDropped
+		x.noteCascade(step)
+		return &replay{chunks: held}, t, nil
+	}
 	x.noteCascade(step)
-	req.Dropped = nil
-	return x.dispatchStream(req, cloud)
+	return cs, ct, cerr
 }
 
 // collect reads a stream to its end and assembles the answer it carried.
@@ -138,7 +165,8 @@ func collect(s llm.Stream) ([]*llm.Chunk, *llm.Response, error) {
 	}
 	var (
 		text, reasoning, refusal strings.Builder
-		calls                    = map[int]*call{}
+		calls                    = map[int]*call{} // the current call at each index
+		order                    []*call
 		finish                   string
 		logprobs                 []byte
 	)
@@ -170,9 +198,11 @@ func collect(s llm.Stream) ([]*llm.Chunk, *llm.Response, error) {
 			refusal.WriteString(ch.Delta.Refusal)
 			for _, tc := range ch.Delta.ToolCalls {
 				k := calls[tc.Index]
-				if k == nil {
+				if k == nil || (tc.ID != "" && k.ID != "" && tc.ID != k.ID) {
+					// A new call (engines that number every call 0 start the next one with its id).
 					k = &call{index: tc.Index}
 					calls[tc.Index] = k
+					order = append(order, k)
 				}
 				if tc.ID != "" {
 					k.ID = tc.ID
@@ -197,13 +227,9 @@ func collect(s llm.Stream) ([]*llm.Chunk, *llm.Response, error) {
 	if reasoning.Len() > 0 {
 		msg.Thinking = []llm.ThinkingBlock{{Text: reasoning.String()}}
 	}
-	idx := make([]int, 0, len(calls))
-	for i := range calls {
-		idx = append(idx, i)
-	}
-	sort.Ints(idx)
-	for _, i := range idx {
-		msg.ToolCalls = append(msg.ToolCalls, calls[i].ToolCall)
+	sort.SliceStable(order, func(i, j int) bool { return order[i].index < order[j].index })
+	for _, k := range order {
+		msg.ToolCalls = append(msg.ToolCalls, k.ToolCall)
 	}
 	resp.Choices = []llm.Choice{{Message: msg, FinishReason: finish, Logprobs: logprobs}}
 	return chunks, resp, nil

@@ -178,8 +178,8 @@ func (x *Exchange) dispatchChat(req *llm.Request, targets []catalog.Target) (*ll
 	resp, t, err := x.p.Dispatch.ChatPrepared(x.r.Context(), req, targets, x.outbound)
 	if err == nil {
 		x.restore(resp, t)
-		x.privacyAnswered(t)
 	}
+	x.privacyAnswered(t)
 	return resp, t, err
 }
 
@@ -188,8 +188,8 @@ func (x *Exchange) dispatchStream(req *llm.Request, targets []catalog.Target) (l
 	s, t, err := x.p.Dispatch.StreamPrepared(x.r.Context(), req, targets, x.outbound)
 	if err == nil {
 		s = x.restoring(s, t)
-		x.privacyAnswered(t)
 	}
+	x.privacyAnswered(t)
 	return s, t, err
 }
 

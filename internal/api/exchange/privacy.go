@@ -1,9 +1,11 @@
 package exchange
 
 import (
+	"encoding/base64"
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/sovereign-gateway/sovereign/internal/catalog"
 	"github.com/sovereign-gateway/sovereign/internal/llm"
@@ -53,14 +55,14 @@ func (p *Privacy) policy(t catalog.Target) privacy.Policy {
 	if !ok {
 		return base
 	}
+	// The override's categories win; its default applies to what neither names (so that a
+	// model's "default: allow" does not let secrets through that the route blocks by name).
 	merged := privacy.Policy{Default: base.Default, Categories: map[privacy.Category]privacy.Action{}}
 	if o.Default != "" {
-		// The override's default applies to every category it does not name, over the route's.
 		merged.Default = o.Default
-	} else {
-		for c, a := range base.Categories {
-			merged.Categories[c] = a
-		}
+	}
+	for c, a := range base.Categories {
+		merged.Categories[c] = a
 	}
 	for c, a := range o.Categories {
 		merged.Categories[c] = a
@@ -83,8 +85,11 @@ func allowsAll(pol privacy.Policy) bool {
 
 // guard is one request's privacy state.
 type guard struct {
-	scanned  bool
-	found    []privacy.Located
+	scanned bool
+	found   []privacy.Located
+	// opaque are findings in what the guard cannot rewrite but a target of the same wire
+	// format may receive: extension fields, hints, opaque content parts, base64 documents.
+	opaque   []privacy.Finding
 	verdicts map[string]privacy.Verdict // by target name
 	vault    *privacy.Vault
 	// redacted caches the outbound copies, by the inbound request and the verdict's header.
@@ -116,6 +121,64 @@ func (x *Exchange) scan(req *llm.Request, targets []catalog.Target) {
 	}
 	x.guard.scanned = true
 	x.guard.found = privacy.ScanRequest(p.Scanner, req)
+	x.guard.opaque = scanOpaque(p.Scanner, req)
+}
+
+// scanOpaque scans the texts a request carries in raw form, which redaction cannot reach.
+func scanOpaque(sc *privacy.Scanner, req *llm.Request) []privacy.Finding {
+	var out []privacy.Finding
+	scan := func(raw []byte) {
+		if len(raw) > 0 {
+			out = append(out, sc.Scan(string(raw))...)
+		}
+	}
+	for _, v := range req.Extensions {
+		scan(v)
+	}
+	for _, v := range req.Hints {
+		scan(v)
+	}
+	for i := range req.Messages {
+		for _, p := range req.Messages[i].Content {
+			switch {
+			case p.Type == llm.PartOther:
+				scan(p.Raw)
+			case p.Type == llm.PartDocument && p.Data != "" && (p.MediaType == "" || strings.HasPrefix(p.MediaType, "text/")):
+				if b, err := base64.StdEncoding.DecodeString(p.Data); err == nil {
+					scan(b)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// formatOf is the wire format a target speaks, for signed thinking blocks (a provider gets
+// back only the blocks it signed).
+func formatOf(t catalog.Target) llm.Format {
+	switch t.Entry.Kind {
+	case "anthropic":
+		return llm.FormatAnthropic
+	case "gemini":
+		return llm.FormatGemini
+	case "ollama":
+		return llm.FormatOllama
+	}
+	return llm.FormatOpenAIChat
+}
+
+// unredactable is the verdict of t's policy over the findings t would receive but that cannot
+// be redacted: signed thinking blocks of t's own format, and the raw texts of scanOpaque.
+func (x *Exchange) unredactable(req *llm.Request, t catalog.Target, pol privacy.Policy) privacy.Verdict {
+	fs := x.guard.opaque
+	format := formatOf(t)
+	for _, l := range x.guard.found {
+		if l.Fixed && l.Field == privacy.FieldThinking && l.Message < len(req.Messages) &&
+			l.Part < len(req.Messages[l.Message].Thinking) && req.Messages[l.Message].Thinking[l.Part].Format == format {
+			fs = append(fs[:len(fs):len(fs)], l.Finding)
+		}
+	}
+	return privacy.Evaluate(fs, pol)
 }
 
 // constrain applies the privacy policy to targets: a target that the request's findings may
@@ -127,21 +190,18 @@ func (x *Exchange) constrain(d *Decision, req *llm.Request, ts []catalog.Target)
 		return ts, nil
 	}
 	x.scan(req, ts)
-	if len(x.guard.found) == 0 {
+	if len(x.guard.found) == 0 && len(x.guard.opaque) == 0 {
 		return ts, nil
 	}
-	findings := privacy.Findings(x.guard.found)
-	fixed := false
-	for _, l := range x.guard.found {
-		fixed = fixed || l.Fixed
-	}
+	findings := append(privacy.Findings(x.guard.found), x.guard.opaque...)
 	if x.guard.verdicts == nil {
 		x.guard.verdicts = map[string]privacy.Verdict{}
 	}
 	out := ts[:0:0]
 	var blocked, localOnly *privacy.Verdict
 	for _, t := range ts {
-		v := privacy.Evaluate(findings, p.policy(t))
+		pol := p.policy(t)
+		v := privacy.Evaluate(findings, pol)
 		home := p.home(t)
 		why := ""
 		switch {
@@ -151,18 +211,18 @@ func (x *Exchange) constrain(d *Decision, req *llm.Request, ts []catalog.Target)
 		case v.Action == privacy.ActionLocalOnly && !home:
 			why = "privacy: " + v.Header()
 			localOnly = &v
-		case fixed && !home && v.Action == privacy.ActionRedact:
-			// Findings in signed thinking blocks cannot be redacted (the provider checks the
-			// signature), so such a request stays home.
-			why = "privacy: " + v.Header() + " inside signed thinking, which cannot be redacted"
-			lv := v
-			lv.Action = privacy.ActionLocalOnly
-			for i := range lv.Found {
-				if lv.Found[i].Action == privacy.ActionRedact {
+		case !t.Entry.Local && v.Action == privacy.ActionRedact:
+			// What the policy redacts but the guard cannot rewrite (a signed thinking block,
+			// whose signature the provider checks; a raw field) keeps the request home.
+			if u := x.unredactable(req, t, pol); u.Action != privacy.ActionAllow {
+				why = "privacy: " + u.Header() + " in text that cannot be redacted (signed thinking or raw fields)"
+				lv := u
+				lv.Action = privacy.ActionLocalOnly
+				for i := range lv.Found {
 					lv.Found[i].Action = privacy.ActionLocalOnly
 				}
+				localOnly = &lv
 			}
-			localOnly = &lv
 		}
 		if why != "" {
 			d.Rejected = append(d.Rejected, catalog.Rejected{Target: t.Name(), Why: why})
@@ -205,9 +265,9 @@ func (x *Exchange) setPrivacy(h string) {
 	x.rec.Privacy = h
 }
 
-// privacyAnswered notes the verdict for the target that answers.
+// privacyAnswered notes the verdict for the target that answered, or was tried last.
 func (x *Exchange) privacyAnswered(t catalog.Target) {
-	if x.p.Privacy == nil || !x.guard.scanned {
+	if x.p.Privacy == nil || !x.guard.scanned || t.Entry == nil {
 		return
 	}
 	x.setPrivacy(x.guard.verdicts[t.Name()].Header())
@@ -217,7 +277,15 @@ func (x *Exchange) privacyAnswered(t catalog.Target) {
 // redacts replaced by placeholders.
 func (x *Exchange) outbound(req *llm.Request, t catalog.Target) *llm.Request {
 	v, ok := x.guard.verdicts[t.Name()]
-	if !ok || len(v.CategoriesFor(privacy.ActionRedact)) == 0 {
+	if !ok && len(x.guard.found) > 0 && !x.p.Privacy.home(t) {
+		// A target that constrain never saw: it gets nothing the guard found.
+		v = privacy.Evaluate(privacy.Findings(x.guard.found), privacy.Policy{Default: privacy.ActionRedact})
+		if x.guard.verdicts == nil {
+			x.guard.verdicts = map[string]privacy.Verdict{}
+		}
+		x.guard.verdicts[t.Name()] = v
+	}
+	if len(v.CategoriesFor(privacy.ActionRedact)) == 0 {
 		return req
 	}
 	k := redactKey{req, v.Header()}
@@ -259,7 +327,11 @@ func (x *Exchange) restoring(s llm.Stream, t catalog.Target) llm.Stream {
 	if !x.redactedFor(t) {
 		return s
 	}
-	return &restoringStream{Stream: s, r: privacy.NewChunkRestorer(x.guard.vault)}
+	r := privacy.NewChunkRestorer(x.guard.vault)
+	// Anthropic signs thinking text: restoring it would break the signature a client sends
+	// back, so its placeholders stay (as in a complete answer, see privacy.RestoreResponse).
+	r.KeepReasoning = formatOf(t) == llm.FormatAnthropic || formatOf(t) == llm.FormatGemini
+	return &restoringStream{Stream: s, r: r}
 }
 
 // restoringStream puts the originals back into a stream's chunks, holding back only what may

@@ -12,6 +12,9 @@ import (
 	"github.com/sovereign-gateway/sovereign/internal/route"
 )
 
+// CodeModelNotAllowed refuses a model the caller may not use.
+const CodeModelNotAllowed = "model_not_allowed"
+
 // Headers of the routing decision.
 const (
 	// HeaderRouteReason says in one line why the request went where it went.
@@ -72,9 +75,13 @@ type CascadeStep struct {
 	Failed    []string `json:"failed,omitempty"`
 	Escalated bool     `json:"escalated"`
 	// Input and output tokens the local attempt used.
-	InputTokens  int64  `json:"input_tokens,omitempty"`
-	OutputTokens int64  `json:"output_tokens,omitempty"`
-	Error        string `json:"error,omitempty"`
+	InputTokens  int64 `json:"input_tokens,omitempty"`
+	OutputTokens int64 `json:"output_tokens,omitempty"`
+	// Error is the local attempt's error code, when it failed outright.
+	Error string `json:"error,omitempty"`
+	// CloudError is the escalation's error code, when the cloud could not answer either and
+	// the local answer was kept.
+	CloudError string `json:"cloud_error,omitempty"`
 }
 
 // quality is the knob for this request: the x-sovereign-quality header, else the configured
@@ -133,6 +140,13 @@ func (x *Exchange) route(req *llm.Request) ([]catalog.Target, *Decision, error) 
 		if err != nil {
 			d.Reason = strategy + ": " + name + " unavailable"
 			return nil, d, err
+		}
+		if rt != nil && rt.Allow != nil {
+			if ts = x.allowed(d, ts); len(ts) == 0 {
+				d.Reason = strategy + ": " + name + " not allowed"
+				return nil, d, &llm.Error{Status: http.StatusForbidden, Type: llm.TypePermission, Code: CodeModelNotAllowed, Param: "model",
+					Message: fmt.Sprintf("model %q is not allowed for this caller (%s)", name, d.Rejected[len(d.Rejected)-1].Why)}
+			}
 		}
 		ts, err = x.constrain(d, req, ts)
 		if err != nil {
