@@ -18,7 +18,6 @@ import (
 
 	"github.com/anthropics/anthropic-sdk-go/v2"
 	"github.com/openai/openai-go/v3"
-	"github.com/openai/openai-go/v3/option"
 )
 
 // Personal data and a secret of the tests; none of them may reach the cloud fake.
@@ -177,27 +176,7 @@ defaults:
 			c := g.client()
 			p := openai.ChatCompletionNewParams{Model: "cloud/gpt-4o-mini", Messages: []openai.ChatCompletionMessageParamUnion{
 				openai.SystemMessage("You help " + piiEmail + "."), openai.UserMessage(prompt)}}
-			var raw *http.Response
-			var text string
-			if stream {
-				s := c.Chat.Completions.NewStreaming(ctx, p, option.WithResponseInto(&raw))
-				var b strings.Builder
-				for s.Next() {
-					for _, ch := range s.Current().Choices {
-						b.WriteString(ch.Delta.Content)
-					}
-				}
-				if err := s.Err(); err != nil {
-					t.Fatal(err)
-				}
-				text = b.String()
-			} else {
-				resp, err := c.Chat.Completions.New(ctx, p, option.WithResponseInto(&raw))
-				if err != nil {
-					t.Fatal(err)
-				}
-				text = resp.Choices[0].Message.Content
-			}
+			text, raw := chatAnswer(ctx, t, c, p, stream)
 			if text != want {
 				t.Errorf("answer %q, want the originals restored: %q", text, want)
 			}

@@ -7,6 +7,7 @@ package e2e_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -57,6 +58,31 @@ func refusingChat(t *testing.T) http.HandlerFunc {
 		}
 		writeSSE(w, out.Bytes())
 	}
+}
+
+// chatAnswer sends p through c, streamed or not, and returns the answer's text and the HTTP
+// response (for its headers).
+func chatAnswer(ctx context.Context, t *testing.T, c openai.Client, p openai.ChatCompletionNewParams, stream bool) (string, *http.Response) {
+	t.Helper()
+	var raw *http.Response
+	if !stream {
+		resp, err := c.Chat.Completions.New(ctx, p, option.WithResponseInto(&raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.Choices[0].Message.Content, raw
+	}
+	s := c.Chat.Completions.NewStreaming(ctx, p, option.WithResponseInto(&raw))
+	var b strings.Builder
+	for s.Next() {
+		for _, ch := range s.Current().Choices {
+			b.WriteString(ch.Delta.Content)
+		}
+	}
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String(), raw
 }
 
 func routeConfig(local, cloud string, extra string) string {
@@ -184,29 +210,15 @@ func TestRouteCascade(t *testing.T) {
 	c := g.client()
 	msgs := []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Hi! What is the capital of France?")}
 
-	var raw *http.Response
-	got, err := c.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "auto", Messages: msgs}, option.WithResponseInto(&raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if raw.Header.Get("X-Sovereign-Route") != "cloud" || got.Choices[0].Message.Content == refusal ||
+	text, raw := chatAnswer(ctx, t, c, openai.ChatCompletionNewParams{Model: "auto", Messages: msgs}, false)
+	if raw.Header.Get("X-Sovereign-Route") != "cloud" || text == refusal ||
 		!strings.HasPrefix(raw.Header.Get("X-Sovereign-Route-Reason"), "cascade: local answer failed refusal; escalated to cloud") {
 		t.Errorf("plain: route %q reason %q answer %q: want the refusal escalated to the cloud",
-			raw.Header.Get("X-Sovereign-Route"), raw.Header.Get("X-Sovereign-Route-Reason"), got.Choices[0].Message.Content)
+			raw.Header.Get("X-Sovereign-Route"), raw.Header.Get("X-Sovereign-Route-Reason"), text)
 	}
-
-	stream := c.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{Model: "auto", Messages: msgs}, option.WithResponseInto(&raw))
-	var text strings.Builder
-	for stream.Next() {
-		for _, ch := range stream.Current().Choices {
-			text.WriteString(ch.Delta.Content)
-		}
-	}
-	if err := stream.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if raw.Header.Get("X-Sovereign-Route") != "cloud" || strings.Contains(text.String(), refusal) || text.Len() == 0 {
-		t.Errorf("stream: route %q answer %q: want the held refusal replaced by the cloud's answer", raw.Header.Get("X-Sovereign-Route"), text.String())
+	text, raw = chatAnswer(ctx, t, c, openai.ChatCompletionNewParams{Model: "auto", Messages: msgs}, true)
+	if raw.Header.Get("X-Sovereign-Route") != "cloud" || strings.Contains(text, refusal) || text == "" {
+		t.Errorf("stream: route %q answer %q: want the held refusal replaced by the cloud's answer", raw.Header.Get("X-Sovereign-Route"), text)
 	}
 	if local.seen.count("/v1/chat/completions") != 2 || cloud.seen.count("/v1/chat/completions") != 2 {
 		t.Errorf("local saw %d requests, cloud %d; want 2 each", local.seen.count("/v1/chat/completions"), cloud.seen.count("/v1/chat/completions"))
@@ -247,27 +259,7 @@ func TestRouteCascadeCloudDown(t *testing.T) {
 	c := g.client()
 	msgs := []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Hi! What is the capital of France?")}
 	for _, stream := range []bool{false, true} {
-		var raw *http.Response
-		var text string
-		if stream {
-			s := c.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{Model: "auto", Messages: msgs}, option.WithResponseInto(&raw))
-			var b strings.Builder
-			for s.Next() {
-				for _, ch := range s.Current().Choices {
-					b.WriteString(ch.Delta.Content)
-				}
-			}
-			if err := s.Err(); err != nil {
-				t.Fatal(err)
-			}
-			text = b.String()
-		} else {
-			got, err := c.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "auto", Messages: msgs}, option.WithResponseInto(&raw))
-			if err != nil {
-				t.Fatal(err)
-			}
-			text = got.Choices[0].Message.Content
-		}
+		text, raw := chatAnswer(ctx, t, c, openai.ChatCompletionNewParams{Model: "auto", Messages: msgs}, stream)
 		reason := raw.Header.Get("X-Sovereign-Route-Reason")
 		if raw.Header.Get("X-Sovereign-Route") != "local" || text != refusal ||
 			!strings.HasPrefix(reason, "cascade: local answer failed refusal, cloud failed too (rate_limit_exceeded); local answer kept") {

@@ -61,98 +61,77 @@ func (x *Exchange) noteCascade(step *CascadeStep) {
 }
 
 // chatCascade answers locally, checks the answer and escalates to the cloud when it fails.
-// When the cloud cannot answer either, a local answer that failed its checks is still better
-// than none: it is returned, and the record says so.
 func (x *Exchange) chatCascade(req *llm.Request, local, cloud []catalog.Target) (*llm.Response, catalog.Target, error) {
+	send := func(ts []catalog.Target) (*llm.Response, catalog.Target, error) { return x.dispatchChat(req, ts) }
+	return cascade(x, req, local, cloud, func(ts []catalog.Target) (*llm.Response, *llm.Response, catalog.Target, error) {
+		resp, t, err := send(ts)
+		return resp, resp, t, err
+	}, send)
+}
+
+// streamCascade collects the local stream whole, checks it, and returns a stream that
+// replays it, or the cloud's stream when a check fails.
+func (x *Exchange) streamCascade(req *llm.Request, local, cloud []catalog.Target) (llm.Stream, catalog.Target, error) {
+	send := func(ts []catalog.Target) (llm.Stream, catalog.Target, error) { return x.dispatchStream(req, ts) }
+	return cascade(x, req, local, cloud, func(ts []catalog.Target) (llm.Stream, *llm.Response, catalog.Target, error) {
+		s, t, err := send(ts)
+		if err != nil {
+			return nil, nil, t, err
+		}
+		chunks, resp, err := collect(s)
+		s.Close()
+		if err != nil {
+			return nil, nil, t, err
+		}
+		return &replay{chunks: chunks}, resp, t, nil
+	}, send)
+}
+
+// cascade runs the local attempt (try gives the answer to return and the complete response to
+// check), and escalates to the cloud (send) when it fails a check or fails outright. When the
+// cloud cannot answer either, a local answer that failed its checks is still better than none:
+// it is returned, and the record says so.
+func cascade[T any](x *Exchange, req *llm.Request, local, cloud []catalog.Target,
+	try func([]catalog.Target) (T, *llm.Response, catalog.Target, error),
+	send func([]catalog.Target) (T, catalog.Target, error)) (T, catalog.Target, error) {
 	ctx := x.r.Context()
 	dropped := slices.Clone(req.Dropped)
 	step := &CascadeStep{Target: local[0].Name()}
-	resp, t, err := x.dispatchChat(req, local)
+	answer, resp, t, err := try(local)
 	if t.Entry != nil {
 		step.Target = t.Name()
 	}
-	if err == nil {
+	answered := false
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return answer, t, err
+	case err != nil:
+		step.Error = llm.AsError(err).Code
+	default:
 		ok, failed := x.p.Routing.Cascade.Check(req, resp)
 		if ok {
 			x.noteCascade(step)
-			return resp, t, nil
+			return answer, t, nil
 		}
+		answered = true
 		step.Failed = failed
 		if resp.Usage != nil {
 			step.InputTokens, step.OutputTokens = int64(resp.Usage.InputTokens), int64(resp.Usage.OutputTokens)
 		}
-	} else {
-		if ctx.Err() != nil {
-			return nil, t, err
-		}
-		step.Error = llm.AsError(err).Code
 	}
 	step.Escalated = true
 	localDropped := req.Dropped
 	req.Dropped = dropped
-	cresp, ct, cerr := x.dispatchChat(req, cloud)
-	if cerr != nil && resp != nil && ctx.Err() == nil {
+	up, ct, cerr := send(cloud)
+	if cerr != nil && answered && ctx.Err() == nil {
 		step.Escalated = false
 		step.CloudError = llm.AsError(cerr).Code
 		req.Dropped = localDropped
 		x.noteCascade(step)
-		return resp, t, nil
+		return answer, t, nil
 	}
 	x.noteCascade(step)
-	return cresp, ct, cerr
-}
-
-// streamCascade collects the local stream whole, checks it, and returns a stream that
-// replays it, or the cloud's stream when a check fails (the local one again when the cloud
-// cannot answer either).
-func (x *Exchange) streamCascade(req *llm.Request, local, cloud []catalog.Target) (llm.Stream, catalog.Target, error) {
-	ctx := x.r.Context()
-	dropped := slices.Clone(req.Dropped)
-	step := &CascadeStep{Target: local[0].Name()}
-	var held []*llm.Chunk
-	s, t, err := x.dispatchStream(req, local)
-	if t.Entry != nil {
-		step.Target = t.Name()
-	}
-	if err == nil {
-		chunks, resp, rerr := collect(s)
-		s.Close()
-		switch {
-		case rerr != nil && ctx.Err() != nil:
-			return nil, t, rerr
-		case rerr != nil:
-			step.Error = llm.AsError(rerr).Code
-		default:
-			ok, failed := x.p.Routing.Cascade.Check(req, resp)
-			if ok {
-				x.noteCascade(step)
-				return &replay{chunks: chunks}, t, nil
-			}
-			held = chunks
-			step.Failed = failed
-			if resp.Usage != nil {
-				step.InputTokens, step.OutputTokens = int64(resp.Usage.InputTokens), int64(resp.Usage.OutputTokens)
-			}
-		}
-	} else {
-		if ctx.Err() != nil {
-			return nil, t, err
-		}
-		step.Error = llm.AsError(err).Code
-	}
-	step.Escalated = true
-	localDropped := req.Dropped
-	req.Dropped = dropped
-	cs, ct, cerr := x.dispatchStream(req, cloud)
-	if cerr != nil && held != nil && ctx.Err() == nil {
-		step.Escalated = false
-		step.CloudError = llm.AsError(cerr).Code
-		req.Dropped = localDropped
-		x.noteCascade(step)
-		return &replay{chunks: held}, t, nil
-	}
-	x.noteCascade(step)
-	return cs, ct, cerr
+	return up, ct, cerr
 }
 
 // collect reads a stream to its end and assembles the answer it carried.
