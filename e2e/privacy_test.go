@@ -25,7 +25,7 @@ const (
 	piiEmail  = "jane.doe@example.com"
 	piiPhone  = "+44 20 7946 0958"
 	piiCard   = "4111 1111 1111 1111"
-	secretKey = "sk-proj-Xq3vT9LmN2pR7sK4wY8zA1bC5dE6fG0hJ2kL3mN4oP5qR6s"
+	secretKey = "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" // the shape of an OpenAI key, made up
 )
 
 var placeholder = regexp.MustCompile(`<[A-Z_]+_[0-9]+>`)
