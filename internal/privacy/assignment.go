@@ -1,7 +1,10 @@
 package privacy
 
 import (
+	"bytes"
+	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Generic credential assignments: `password = "…"`, `api_key: …`, `"AWS_TOKEN" => "…"`,
@@ -14,7 +17,33 @@ import (
 var strongWords = []string{"password", "passwd", "passwort", "pwd", "secret", "token", "api_key", "apikey",
 	"api-key", "credential", "creds", "private_key", "privatekey", "private-key", "access_key", "accesskey",
 	"auth_key", "authkey", "client_secret", "db_pass", "dbpass", "signing_key", "encryption_key", "master_key",
-	"session_key", "app_key", "appkey", "consumer_key", "x-api-key", "auth"}
+	"session_key", "app_key", "appkey", "consumer_key", "x-api-key", "auth", "contrase"}
+
+// compoundStrongWords complete detect-secrets' KeywordDetector denylist. Each holds a weak
+// keyword (key, pass), which finds it; they are no keywords of their own, to keep the automaton
+// small (its table is walked for every byte).
+var compoundStrongWords = func() [][]byte {
+	var out [][]byte
+	for _, w := range []string{"service_key", "servicekey", "application_key", "applicationkey", "account_key",
+		"accountkey", "client_key", "clientkey", "db_key", "dbkey", "database_key", "databasekey", "priv_key",
+		"privkey", "keypass", "passphrase", "passkey"} {
+		out = append(out, []byte(w))
+	}
+	return out
+}()
+
+// hasCompoundStrong reports whether the identifier holds one of compoundStrongWords, in any
+// case.
+func hasCompoundStrong(ident string) bool {
+	var buf [160]byte
+	b := lowerKey(buf[:0], ident)
+	for _, w := range compoundStrongWords {
+		if bytes.Contains(b, w) {
+			return true
+		}
+	}
+	return false
+}
 
 // serviceWords are providers whose name in an identifier makes a random value a credential
 // (after gitleaks' per-provider rules).
@@ -71,7 +100,7 @@ var identDeny = []string{"keyboard", "keyword", "keystroke", "keypress", "keydow
 	"smtp_port", "access_control", "accesscontrol", "access-control"}
 
 func isIdentByte(c byte) bool {
-	return isAlnum(c) || c == '_' || c == '-' || c == '.'
+	return isAlnum(c) || c == '_' || c == '-' || c == '.' || c >= utf8.RuneSelf // contraseña
 }
 
 // assignment checks the identifier around the keyword at [ks, ke). lastIdent is the start of
@@ -94,16 +123,23 @@ func assignment(text string, ks, ke int, kind uint8, kw string, lastIdent int) (
 		return Finding{}, lastIdent, false
 	}
 	// The keyword must start a component of the identifier (apiKey, api_key, x-api-key), not
-	// sit inside a word (monkey, global); credential words may also end inside one (secrete).
+	// sit inside a word (monkey, global); credential words may also end inside one (secrete),
+	// and so may the weak words of a compound one (accountkey, passphrase).
+	compound := false
+	maybeCompound := kw == "key" || kw == "pass" // the weak words of compoundStrongWords
 	if ks > is {
 		p, c := text[ks-1], text[ks]
 		boundary := !isLetter(p) || (isLower(p) && isUpper(c))
 		if !boundary && kind != kwStrong {
-			return Finding{}, lastIdent, false
+			if compound = maybeCompound && hasCompoundStrong(text[is:ie]); !compound {
+				return Finding{}, lastIdent, false
+			}
 		}
 	}
-	if kind == kwWeak && ke < ie && isLower(text[ke]) && !isUpper(text[ke-1]) {
-		return Finding{}, lastIdent, false
+	if kind == kwWeak && !compound && ke < ie && isLower(text[ke]) && !isUpper(text[ke-1]) {
+		if compound = maybeCompound && hasCompoundStrong(text[is:ie]); !compound {
+			return Finding{}, lastIdent, false
+		}
 	}
 	lastIdent = is
 	ident := strings.ToLower(text[is:ie])
@@ -112,7 +148,10 @@ func assignment(text string, ks, ke int, kind uint8, kw string, lastIdent int) (
 			return Finding{}, lastIdent, false
 		}
 	}
-	strong := kind == kwStrong
+	strong := kind == kwStrong || compound
+	// "pass" and "pw" as a whole component of the name (PASS, db_pw, smtpPass) name a password,
+	// as in detect-secrets' denylist; inside a word (passenger) they were rejected above.
+	passWord := (kw == "pass" || kw == "pw") && (ke == ie || !isLetter(text[ke]) || isUpper(text[ke]) && !isUpper(text[ke-1]))
 	if !strong {
 		for _, w := range strongWords {
 			if strings.Contains(ident, w) {
@@ -141,6 +180,9 @@ func assignment(text string, ks, ke int, kind uint8, kw string, lastIdent int) (
 		return Finding{}, lastIdent, false
 	}
 	v := text[vs:ve]
+	if passWord && quoted {
+		strong = true
+	}
 	conf, ok := judgeValue(v, quoted, strong, kind)
 	if !ok {
 		return Finding{}, lastIdent, false
@@ -230,9 +272,8 @@ func assignedValue(text string, is, ie int) (int, int, bool, bool) {
 	}
 	j += len(op)
 	j = skipBlanks(text, j, false)
-	if j < len(text) && text[j] == '@' { // C# verbatim string
-		j++
-	}
+	pre := literalPrefix(text[j:])
+	j += len(pre)
 	if j >= len(text) {
 		return 0, 0, false, false
 	}
@@ -248,6 +289,10 @@ func assignedValue(text string, is, ie int) (int, int, bool, bool) {
 		}
 		if ve >= len(text) || text[ve] != q {
 			return 0, 0, false, false
+		}
+		// C++ raw string R"(…)": the parentheses are delimiters.
+		if pre == "R" && ve-vs >= 2 && text[vs] == '(' && text[ve-1] == ')' {
+			vs, ve = vs+1, ve-1
 		}
 		return vs, ve, true, true
 	}
@@ -269,7 +314,47 @@ func assignedValue(text string, is, ie int) (int, int, bool, bool) {
 	for ve > vs && (text[ve-1] == ',' || text[ve-1] == '.') {
 		ve--
 	}
+	// `private_key = m{{h}…};`: an unquoted value that ends a statement is an expression in
+	// C-like code, not a literal, unless it is shaped like a token (shell: PASS=Xk9f2Lq;).
+	if ve < len(text) && text[ve] == ';' && !tokenShaped(text[vs:ve]) {
+		return 0, 0, false, false
+	}
 	return vs, ve, false, ve > vs
+}
+
+// literalPrefix returns the prefix of a string literal that starts s, or "": C# and
+// Objective-C @"…" and $"…", C and C++ L"…", u"…", U"…", u8"…", R"(…)", Python r'…', b'…',
+// rb'…'. The prefix must touch its opening quote; '@' only goes with double quotes.
+func literalPrefix(s string) string {
+	n := 0
+	for n < len(s) && n < 3 && (isLetter(s[n]) || isDigit(s[n]) || s[n] == '@' || s[n] == '$') {
+		n++
+	}
+	if n == 0 || n >= len(s) || (s[n] != '"' && s[n] != '\'') {
+		return ""
+	}
+	switch p := s[:n]; p {
+	case "@", "$", "$@", "@$":
+		if s[n] == '"' {
+			return p
+		}
+	case "L", "u", "U", "u8", "R", "LR", "uR", "UR", "u8R",
+		"r", "b", "rb", "br", "B", "Rb", "bR", "RB", "BR", "rB", "Br":
+		return p
+	}
+	return ""
+}
+
+// tokenShaped reports whether v holds only characters of tokens and encodings: letters,
+// digits and + / = _ - . ~
+func tokenShaped(v string) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(isAlnum(c) || c == '+' || c == '/' || c == '=' || c == '_' || c == '-' || c == '.' || c == '~') {
+			return false
+		}
+	}
+	return true
 }
 
 // comparedValue parses `"value" == ident` before the identifier that starts at is.
@@ -329,7 +414,7 @@ func judgeValue(v string, quoted, strong bool, kind uint8) (float64, bool) {
 		return 0, false
 	}
 	if strings.HasPrefix(lv, "http://") || strings.HasPrefix(lv, "https://") || v[0] == '/' ||
-		strings.HasPrefix(v, "./") || strings.HasPrefix(v, "~/") {
+		strings.HasPrefix(v, "./") || strings.HasPrefix(v, "~/") || isFileName(lv) {
 		return 0, false
 	}
 	var letters, digits, upper, lower, spaces, other int
@@ -391,11 +476,56 @@ func judgeValue(v string, quoted, strong bool, kind uint8) (float64, bool) {
 		}
 		return 0.7, true
 	default: // weak
-		if len(v) < 16 || h < 3.5 || wordy || digits == 0 {
-			return 0, false
+		if len(v) >= 16 && h >= 3.5 && !wordy && digits > 0 || quoted && highEntropyString(v) {
+			return 0.6, true
 		}
-		return 0.6, true
+		return 0, false
 	}
+}
+
+// highEntropyString applies detect-secrets' HighEntropyString limits to a quoted value: hex
+// above 3.0 bits per character (12 characters at least, letters and digits), or base64 above
+// 4.5 bits.
+func highEntropyString(v string) bool {
+	if len(v) < 12 {
+		return false
+	}
+	hex, b64 := true, true
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		hex = hex && isHex(c)
+		b64 = b64 && (isAlnum(c) || c == '+' || c == '/' || c == '=' || c == '_' || c == '-')
+	}
+	h := shannon(v)
+	switch {
+	case hex:
+		return h > 3.0 && hasDigitAndLetter(v)
+	case b64:
+		return h > 4.5
+	}
+	return false
+}
+
+// fileExtensions end the names of files that hold keys or settings: client_key = "client.key"
+// names the file, not the key.
+var fileExtensions = []string{".pem", ".key", ".crt", ".cer", ".der", ".p12", ".pfx", ".jks", ".keystore",
+	".json", ".txt", ".yaml", ".yml", ".env", ".pub", ".gpg", ".asc", ".ini", ".conf", ".cfg", ".toml", ".xml",
+	".properties"}
+
+// isFileName reports whether the lowercased value is a file name or relative path with one of
+// fileExtensions.
+func isFileName(lv string) bool {
+	dot := strings.LastIndexByte(lv, '.')
+	if dot <= 0 || !slices.Contains(fileExtensions, lv[dot:]) {
+		return false
+	}
+	for i := 0; i < dot; i++ {
+		c := lv[i]
+		if !(isAlnum(c) || c == '_' || c == '-' || c == '.' || c == '/') {
+			return false
+		}
+	}
+	return true
 }
 
 // looksLikeCode reports values that refer to something else rather than being a secret: a

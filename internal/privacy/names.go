@@ -238,7 +238,7 @@ func (p *piiScan) nameWord(i, j, upper, lower int) bool {
 	if p.caseless && kind != nameStrong && !(p.pStart >= 0 && kind != nameUnknown && p.adjacent(i)) {
 		return false
 	}
-	tok := nameTok{start: i, end: j, kind: kind, initial: sentenceStart(t, i)}
+	tok := nameTok{start: i, end: j, kind: kind, flags: f, initial: sentenceStart(t, i)}
 	if p.pStart >= 0 && p.adjacent(i) {
 		p.pToks = append(p.pToks, tok)
 		p.pEnd = j
@@ -249,6 +249,7 @@ func (p *piiScan) nameWord(i, j, upper, lower int) bool {
 	p.pStart, p.pEnd = i, j
 	p.pToks = append(p.pToks[:0], tok)
 	p.pCtx = i <= p.cueEnd
+	p.pCtxWeak = p.cueWeak
 	p.pTitle = -1
 	if p.pCtx && p.cueTitle >= 0 {
 		p.pTitle = p.cueTitle
@@ -326,35 +327,12 @@ func (p *piiScan) flushPerson() {
 			return
 		}
 	}
-	// "Smith Ltd", "Boston Consulting Group": an organisation.
-	var kb [32]byte
-	for _, tk := range toks {
-		if orgSuffixes[string(lowerKey(kb[:0], t[tk.start:tk.end]))] {
-			return
-		}
-	}
-	// "San Sebastián", "El Tornadizo": a place.
-	if placeArticleBefore(t, start) || p.placeContext(start, end) {
-		return
-	}
-	if k := end; k+1 < len(t) && t[k] == ' ' {
-		e := k + 1
-		for e < len(t) && (isLetter(t[e]) || t[e] == '.') {
-			e++
-		}
-		if orgSuffixes[string(lowerKey(kb[:0], t[k+1:e]))] {
-			return
-		}
-	}
-	if len(toks) >= 2 && multiWordPlaces[strings.ToLower(t[start:end])] {
-		return
-	}
-	// "in Berlin", "near Lyon": a lone word after a place preposition is a place.
-	if len(toks) == 1 && !ctx && (strings.HasSuffix(t[:start], " in ") || strings.HasSuffix(t[:start], " near ")) {
-		return
-	}
 	var strong, amb, suffix, foreign int
+	firstName := false // some ambiguous token is a given name
 	for _, tk := range toks {
+		if tk.kind == nameAmbiguous && tk.flags&gFirst != 0 {
+			firstName = true
+		}
 		switch tk.kind {
 		case nameStrong:
 			strong++
@@ -368,34 +346,174 @@ func (p *piiScan) flushPerson() {
 	}
 	conf := 0.0
 	switch {
+	case ctx && p.pCtxWeak && strong+suffix+foreign == 0 && len(toks) == 1:
+		// "this morning from Kenya": after "from" a lone common word is a place as often.
 	case ctx:
 		conf = 0.85
 	case strong >= 1 && len(toks) >= 2:
 		conf = 0.9
 	case strong >= 1:
 		conf = 0.75
-	case amb+suffix+foreign >= 2:
+	case amb+suffix+foreign >= 2 && (suffix+foreign > 0 || firstName):
+		// Common words alone ("The Big Three", "White Stripes") need a given name among them.
 		conf = 0.6
 	case suffix == 1 && len(toks) == 1 && (!toks[0].initial || end-start >= 7):
 		conf = 0.5
-	case amb == 1 && len(toks) >= 2 && !toks[0].initial:
+	case amb == 1 && len(toks) >= 2 && !toks[0].initial && firstName:
 		conf = 0.55
 	}
 	if p.caseless && len(toks) < 2 && !ctx && strong == 0 {
 		conf = 0
 	}
-	if conf == 0 {
+	maybe := conf == 0 && len(toks) == 1 && (toks[0].kind == nameAmbiguous || toks[0].kind == nameForeign || toks[0].kind == nameSuffix)
+	if conf == 0 && !maybe || p.notPerson(toks, start, end, ctx) {
+		return
+	}
+	if maybe {
 		// A lone ambiguous name may still be one in a list of names (Lee in "Kovalev, Lee and
 		// Phillips"); the list pass decides.
-		if len(toks) == 1 && (toks[0].kind == nameAmbiguous || toks[0].kind == nameForeign || toks[0].kind == nameSuffix) {
-			p.maybe = append(p.maybe, [2]int{start, end})
-		}
+		p.maybe = append(p.maybe, [2]int{start, end})
 		return
 	}
 	if title >= 0 {
 		start = title
 	}
 	p.add(CategoryPerson, "person-name", start, end, conf)
+}
+
+// notPerson reports whether a name-like span [start, end) of toks is an organisation, a place
+// or a street rather than a person. It runs only for spans that would be taken.
+func (p *piiScan) notPerson(toks []nameTok, start, end int, ctx bool) bool {
+	t := p.text
+	// "Smith Ltd", "Boston Consulting Group": an organisation.
+	var kb [32]byte
+	for _, tk := range toks {
+		if orgSuffixes[string(lowerKey(kb[:0], t[tk.start:tk.end]))] {
+			return true
+		}
+	}
+	// "San Sebastián", "El Tornadizo", "Horka nad Moravou": a place.
+	if placeArticleBefore(t, start) || p.placeContext(start, end) || placeConnectorAround(t, start, end) {
+		return true
+	}
+	if len(toks) >= 2 && placeArticles[string(lowerKey(kb[:0], t[toks[0].start:toks[0].end]))] {
+		return true
+	}
+	if k := end; k+1 < len(t) && t[k] == ' ' {
+		e := k + 1
+		for e < len(t) && (isLetter(t[e]) || t[e] == '.') {
+			e++
+		}
+		// The suffix is written as a name (Ltd, AS): "Simpson as a beneficiary" is no company.
+		if w := t[k+1 : e]; e > k+1 && (isUpper(w[0]) || p.caseless && !orgSuffixAmbiguous[string(lowerKey(kb[:0], w))]) &&
+			orgSuffixes[string(lowerKey(kb[:0], w))] {
+			return true
+		}
+	}
+	if p.multiWordPlace(start, end, len(toks)) {
+		return true
+	}
+	// "Becker-Shaffer" alone, without a given name, title or cue, is a firm's name
+	// (double-barrelled given names such as Anne-Lise stay names).
+	if !ctx && len(toks) == 2 && t[toks[0].end:toks[1].start] == "-" && (toks[0].flags&gFirst == 0 || toks[1].flags&gFirst == 0) {
+		return true
+	}
+	// "Ludwig is from Solar Census", "we moved here from Pelhrimov": after "is from" comes a
+	// place or an organisation, unless it is a full name (given name and surname).
+	if start <= p.originEnd && !(len(toks) >= 2 && toks[0].flags&gFirst != 0 && toks[len(toks)-1].flags&gLast != 0) {
+		return true
+	}
+	// "in Berlin", "near Lyon": a lone word after a place preposition is a place.
+	if len(toks) == 1 && !ctx && (strings.HasSuffix(t[:start], " in ") || strings.HasSuffix(t[:start], " near ")) {
+		return true
+	}
+	return false
+}
+
+// orgSuffixAmbiguous are company-form suffixes that are also common lower-case words.
+var orgSuffixAmbiguous = map[string]bool{"as": true, "ab": true, "co": true, "co.": true, "sa": true, "ag": true,
+	"oy": true, "nv": true, "bv": true, "kk": true, "spa": true}
+
+// placeConnectors join the parts of place names: Horka nad Moravou, Kámen u Pacova,
+// Stratford upon Avon, Châlons sur Marne.
+var placeConnectors = map[string]bool{"nad": true, "pod": true, "u": true, "upon": true, "sur": true, "sous": true}
+
+// placeConnectorAround reports whether a place connector joins the span [start, end) to a
+// capitalized word after it, or to one before it.
+func placeConnectorAround(t string, start, end int) bool {
+	var kb [8]byte
+	if end+3 < len(t) && (t[end] == ' ' || t[end] == '-') {
+		e := end + 1
+		for e < len(t) && isLower(t[e]) && e-end <= 5 {
+			e++
+		}
+		if e > end+1 && e+1 < len(t) && (t[e] == ' ' || t[e] == '-') && (isUpper(t[e+1]) || t[e+1] >= 0x80) &&
+			placeConnectors[string(lowerKey(kb[:0], t[end+1:e]))] {
+			return true
+		}
+	}
+	if start >= 4 && (t[start-1] == ' ' || t[start-1] == '-') {
+		b := start - 1
+		for b > 0 && isLower(t[b-1]) && start-b <= 5 {
+			b--
+		}
+		if b < start-1 && b >= 2 && (t[b-1] == ' ' || t[b-1] == '-') && isLetterRuneBefore(t, b-1) &&
+			placeConnectors[string(lowerKey(kb[:0], t[b:start-1]))] {
+			return true
+		}
+	}
+	return false
+}
+
+// isLetterRuneBefore reports whether a letter ends at i.
+func isLetterRuneBefore(t string, i int) bool {
+	if i <= 0 {
+		return false
+	}
+	r, _ := utf8.DecodeLastRuneInString(t[:i])
+	return unicode.IsLetter(r)
+}
+
+// placeFollowers end multi-word country names: "Democratic Republic", "Cayman Islands".
+var placeFollowers = map[string]bool{"republic": true, "islands": true, "island": true, "emirates": true, "kingdom": true}
+
+// multiWordPlace reports whether the span [start, end) of n tokens is, or with the word
+// before or after it makes, the name of a country or region ("Saudi Arabia", "Equatorial
+// Guinea", "People's Republic").
+func (p *piiScan) multiWordPlace(start, end, n int) bool {
+	t := p.text
+	var kb [48]byte // lowerKey gives nil, which no map holds, for longer keys
+	if n >= 2 && multiWordPlaces[string(lowerKey(kb[:0], t[start:end]))] {
+		return true
+	}
+	// The word after (past a possessive).
+	k := end
+	if strings.HasPrefix(t[k:], "'s") {
+		k += 2
+	}
+	if k+1 < len(t) && t[k] == ' ' && (isUpper(t[k+1]) || p.caseless) {
+		e := k + 1
+		for e < len(t) && (isLetter(t[e]) || t[e] >= 0x80) {
+			e++
+		}
+		if placeFollowers[string(lowerKey(kb[:0], t[k+1:e]))] {
+			return true
+		}
+		if k == end && multiWordPlaces[string(lowerKey(kb[:0], t[start:e]))] {
+			return true
+		}
+	}
+	// The word before.
+	if start >= 2 && t[start-1] == ' ' && (isUpper(t[start-2]) || isLower(t[start-2]) || t[start-2] >= 0x80) {
+		b := start - 1
+		for b > 0 && (isLetter(t[b-1]) || t[b-1] >= 0x80) {
+			b--
+		}
+		if b < start-1 && (isUpper(t[b]) || t[b] >= 0x80 || p.caseless) && multiWordPlaces[string(lowerKey(kb[:0], t[b:end]))] {
+			return true
+		}
+	}
+	return false
 }
 
 // placeArticles start place names: San Sebastián, Las Toscas, Den Haag, Saint Vincent.
@@ -440,7 +558,11 @@ func (p *piiScan) placeContext(start, end int) bool {
 		k++
 	}
 	if k+2 < len(t) && t[k] == ' ' && isUpper(t[k+1]) && isUpper(t[k+2]) && (k+3 == len(t) || !isLetter(t[k+3])) {
-		return true // state or province code
+		// A state or province code, but "Joshua Okamoto MD" (no comma, no postcode after) is
+		// a doctor.
+		if k > end || !degreeCodes[t[k+1:k+3]] || numberAfter(t, k+3) {
+			return true
+		}
 	}
 	if k < len(t) && t[k] == ' ' {
 		if _, ne, ok := houseNumberAfter(t, k); ok && ne-k >= 5 {
@@ -466,6 +588,11 @@ func (p *piiScan) placeContext(start, end int) bool {
 	lineEnd := e == len(t) || t[e] == '\n' || isDigit(t[e]) || end < len(t) && t[end] == ','
 	return lineStart && lineEnd
 }
+
+// degreeCodes are two-letter codes that follow names as degrees or generations as well as
+// being state codes (MD Maryland, PA Pennsylvania).
+var degreeCodes = map[string]bool{"MD": true, "DO": true, "RN": true, "NP": true, "PA": true, "JR": true, "SR": true,
+	"II": true, "IV": true}
 
 // caselessBoundary reports whether [i, j) stands alone as a word in text without capitals:
 // spaces or sentence punctuation around it, not dots, dashes or slashes of a domain or path.
@@ -560,10 +687,10 @@ var triggerWords = func() map[string]uint8 {
 	for _, w := range strings.Fields("born dob birth birthday birthdate bday geboren geburtsdatum nacimiento naissance nascita née") {
 		m[w] = trigDOB
 	}
-	for _, w := range strings.Fields("street st road rd avenue ave av lane ln drive boulevard blvd court ct way place pl terrace close crescent square sq highway hwy parkway pkwy alley circle cir plaza row grove gardens mews walk hill") {
+	for _, w := range strings.Fields("street st road rd avenue ave av lane ln drive boulevard blvd court ct way place pl terrace close crescent square sq highway hwy parkway pkwy alley circle cir plaza row grove gardens mews walk hill utca út tér körút") {
 		m[w] = trigStreet
 	}
-	for _, w := range strings.Fields("rue via calle avenida rua viale piazza strada ulica ul trg carrer travessa largo praça praca rambla paseo chemin allée allee boulevard") {
+	for _, w := range strings.Fields("rue via calle avenida rua viale piazza strada ulica ul trg carrer travessa largo praça praca rambla paseo chemin allée allee boulevard rúa carretera ctra camino avda ronda plaça passeig corso vicolo piazzale lungomare alameda estrada quai impasse cours aleja plac cesta") {
 		if m[w] == 0 {
 			m[w] = trigStreetPre
 		}
@@ -588,17 +715,29 @@ var triggerFilter = func() (f [26 * 26]uint32) {
 
 // streetSuffixes end street names written as one word (Hochstrasse, Hornsey Road is two).
 var streetSuffixes = []string{"strasse", "straße", "gasse", "weg", "vej", "gatan", "vägen", "straat", "laan",
-	"veien", "katu", "tie", "utca", "gade", "steig", "ring", "damm", "allee", "platz"}
+	"veien", "katu", "tie", "utca", "gade", "steig", "ring", "damm", "allee", "platz",
+	// Nordic, Dutch, Baltic and Slavic endings, and the abbreviation str. (Chausseestr. 32).
+	"gata", "gaten", "vegur", "vegen", "vejen", "gyde", "stræti", "straeti", "stígur", "braut", "torg", "torget",
+	"plads", "plein", "kade", "gracht", "dijk", "singel", "steeg", "kuja", "polku", "tänav", "str"}
 
-// triggerLast has bit c-'a' set at [n] when a trigger word of length n ends in letter c.
-var triggerLast = func() (f [32]uint32) {
+// triggerLast has bit c-'a' set at [a][n] when a trigger word of length n that starts with
+// letter a ends in letter c: with triggerFilter, it leaves about one word in twenty of running
+// text for the map look-up (one in nine when the last letter was keyed by length alone).
+var triggerLast = func() (f [26 * 32]uint32) {
 	for w := range triggerWords {
-		if c := w[len(w)-1]; isLower(c) && len(w) < 32 {
-			f[len(w)] |= 1 << (c - 'a')
+		if c := w[len(w)-1]; isLower(w[0]) && isLower(c) && len(w) < 32 {
+			f[int(w[0]-'a')*32+len(w)] |= 1 << (c - 'a')
 		}
 	}
 	return f
 }()
+
+// maybeTrigger is triggerWord's first test, small enough to be inlined into the word loop:
+// most words stop here without a call.
+func maybeTrigger(w string) bool {
+	a, b := w[0]|0x20, w[1]|0x20 // lower case for letters; other bytes fail the tests below
+	return 'a' <= a && a <= 'z' && 'a' <= b && b <= 'z' && triggerFilter[int(a-'a')*26+int(b-'a')]&(1<<len(w)) != 0
+}
 
 func triggerWord(w string) (uint8, bool) {
 	a, b := lowerASCII(w[0]), lowerASCII(w[1])
@@ -608,7 +747,7 @@ func triggerWord(w string) (uint8, bool) {
 	if triggerFilter[int(a-'a')*26+int(b-'a')]&(1<<len(w)) == 0 {
 		return 0, false
 	}
-	if z := lowerASCII(w[len(w)-1]); !isLower(z) || triggerLast[len(w)]&(1<<(z-'a')) == 0 {
+	if z := lowerASCII(w[len(w)-1]); !isLower(z) || triggerLast[int(a-'a')*32+len(w)]&(1<<(z-'a')) == 0 {
 		return 0, false
 	}
 	var buf [32]byte
@@ -616,6 +755,42 @@ func triggerWord(w string) (uint8, bool) {
 		buf[i] = lowerASCII(w[i])
 	}
 	k, ok := triggerWords[string(buf[:len(w)])]
+	return k, ok
+}
+
+// originFrom reports whether the word "from" at i tells where someone comes from: after a
+// form of "be", "here", "originally", "come" or "moved".
+func originFrom(t string, i int) bool {
+	k := i
+	for k > 0 && t[k-1] == ' ' {
+		k--
+	}
+	b := k
+	for b > 0 && isLetter(t[b-1]) {
+		b--
+	}
+	var kb [16]byte
+	switch string(lowerKey(kb[:0], t[b:k])) {
+	case "is", "am", "are", "was", "were", "be", "been", "here", "originally", "come", "comes", "came", "moved", "hails":
+		return true
+	}
+	return false
+}
+
+// triggerWordFold looks up a trigger word with letters beyond ASCII (rúa, praça, señora).
+func triggerWordFold(w string) (uint8, bool) {
+	if !isLetter(w[0]) {
+		return 0, false
+	}
+	var buf [32]byte
+	b := buf[:0]
+	for _, r := range w {
+		b = utf8.AppendRune(b, unicode.ToLower(r))
+		if len(b) > len(buf) {
+			return 0, false
+		}
+	}
+	k, ok := triggerWords[string(b)]
 	return k, ok
 }
 
@@ -632,6 +807,7 @@ func (p *piiScan) trigger(kind uint8, i, j int) bool {
 			}
 			p.cueEnd = e + 1
 			p.cueTitle = i
+			p.cueWeak = false
 			return true
 		}
 	case trigCue:
@@ -647,8 +823,22 @@ func (p *piiScan) trigger(kind uint8, i, j int) bool {
 				e += 3
 			}
 		}
+		if lw == "named" || lw == "called" { // "named him Mark"
+			for _, pr := range []string{"him ", "her ", "them ", "me ", "it ", "us "} {
+				if strings.HasPrefix(t[e:], pr) {
+					e += len(pr)
+					break
+				}
+			}
+		}
+		if lw == "from" && originFrom(t, i) {
+			// "is from Redfin", "moved here from Pelhrimov": an origin, not a sender.
+			p.originEnd = e
+			return true
+		}
 		p.cueEnd = e
 		p.cueTitle = -1
+		p.cueWeak = lw == "from"
 		return true
 	case trigParticle:
 		if p.pStart >= 0 && isLower(t[i]) {

@@ -99,6 +99,10 @@ func (p *piiScan) numeric(i int) int {
 			seps = append(seps, '(')
 			continue
 		}
+		if open && k == j && j < n && isDigit(t[j]) { // (555)123-4567, +49 (0)30 123456
+			seps = append(seps, ')')
+			continue
+		}
 		break
 	}
 	end := r.groups[r.ng-1][1]
@@ -126,9 +130,10 @@ func (p *piiScan) numeric(i int) int {
 	if p.classify(&r, ext) {
 		return max(r.end, i+1)
 	}
-	// 55555555-K: a Spanish DNI written with a dash.
-	if r.ng == 1 && r.groupLen(0) == 8 && r.end+2 < n+1 && r.end+1 < n && t[r.end] == '-' && isLetter(t[r.end+1]) &&
-		!isWordByteAt(t, r.end+2) && validNIF(r.digits+t[r.end+1:r.end+2]) {
+	// 55555555-K, 1111111-G: a Spanish DNI written with a dash (7 digits: a leading zero left
+	// out).
+	if r.ng == 1 && (r.groupLen(0) == 8 || r.groupLen(0) == 7) && r.end+1 < n && t[r.end] == '-' && isLetter(t[r.end+1]) &&
+		!isWordByteAt(t, r.end+2) && validNIF(strings.Repeat("0", 8-r.groupLen(0))+r.digits+t[r.end+1:r.end+2]) {
 		p.add(CategoryNationalID, "es-nif", r.start, r.end+2, 0.85)
 		return r.end + 2
 	}
@@ -178,7 +183,9 @@ func (p *piiScan) classify(r *numRun, ext int) bool {
 		}
 		return true // version numbers and the like
 	}
-	if r.ng >= 4 && strings.HasPrefix(r.seps, "...") {
+	// Dotted runs are versions and addresses, except French phone numbers in pairs
+	// (06.12.34.56.78) and international numbers (+1.555.123.4567).
+	if r.ng >= 4 && strings.HasPrefix(r.seps, "...") && !r.plus && !frenchPairs(r) {
 		return true
 	}
 	// IPv6 starting with digits (2001:db8::1).
@@ -218,6 +225,11 @@ func (p *piiScan) classify(r *numRun, ext int) bool {
 	if nd >= 4 && nd <= 6 && r.ng <= 2 && r.start-p.lastAddrEnd < 100 && r.start > p.lastAddrEnd &&
 		strings.Count(t[p.lastAddrEnd:r.start], "\n") <= 4 {
 		p.add(CategoryAddress, "postcode", r.start, r.end, 0.6)
+		p.lastAddrEnd = r.end
+		return true
+	}
+	if (nd >= 4 && nd <= 6 && r.ng <= 2 || nd == 9 && r.ng == 2 && r.seps == "-") && zipCueBefore(t, r.start) {
+		p.add(CategoryAddress, "postcode", r.start, r.end, 0.7)
 		p.lastAddrEnd = r.end
 		return true
 	}
@@ -289,7 +301,7 @@ func dateRun(t string, r *numRun) int {
 	}
 	a, b, c := r.groupLen(0), r.groupLen(1), r.groupLen(2)
 	s0, s1 := r.seps[0], r.seps[1]
-	if s0 != s1 || s0 == ' ' {
+	if s0 != s1 || s0 == ' ' || r.ng > 3 && r.seps[2] == s0 { // 06.12.34.56.78 is no date
 		return 0
 	}
 	switch {
@@ -359,6 +371,14 @@ func (p *piiScan) nationalID(r *numRun) bool {
 	case (lens(3, 3, 3) && uniformSeps(r.seps, " -") || lens(9)) && hasContext(t, r.start, r.end, sinContext):
 		if luhn(d) && d[0] != '0' && d[0] != '8' {
 			p.add(CategoryNationalID, "ca-sin", r.start, r.end, 0.75)
+			return true
+		}
+	case lens(3, 3, 3) && r.seps == "--" && !hasContext(t, r.start, r.end, phoneContext):
+		// 123-456-782: hyphens in threes are the SIN's printed form and no quantity's (digit
+		// groups in numbers use spaces, dots or commas), so the Luhn digit is enough; a phone
+		// word near it makes it a phone number (Spanish numbers group in threes too).
+		if luhn(d) && d[0] != '0' && d[0] != '8' {
+			p.add(CategoryNationalID, "ca-sin", r.start, r.end, 0.6)
 			return true
 		}
 	case (lens(3, 3, 4) && uniformSeps(r.seps, " -") || lens(10)) && hasContext(t, r.start, r.end, nhsContext):
@@ -472,11 +492,17 @@ func (p *piiScan) phone(r *numRun, ext int) bool {
 	case r.plus && nd >= 8:
 		p.add(CategoryPhone, "phone-international", r.start, end, 0.9)
 		return true
+	case r.ng >= 2 && nd >= 11 && nd <= 17 && r.digits[0] == '0' && r.digits[1] == '0' && r.digits[2] != '0':
+		// 0044 20 7946 0958, 00 33 1 23 45 67 89: the international call prefix for '+'.
+		p.add(CategoryPhone, "phone-international", r.start, end, 0.8)
+		return true
 	case nanp(t, r):
 		p.add(CategoryPhone, "phone-nanp", r.start, end, 0.85)
 		return true
 	}
-	ctx := hasContext(t, r.start, r.end, phoneContext)
+	// "number", "office" and the like also stand before licence, account and order numbers.
+	ctx := hasContext(t, r.start, r.end, phoneContext) ||
+		hasContext(t, r.start, r.end, phoneWeakContext) && !hasContext(t, r.start, r.end, otherNumberContext)
 	switch {
 	case ctx && (r.ng >= 2 || nd >= 8):
 		p.add(CategoryPhone, "phone-national", r.start, end, 0.75)
@@ -500,6 +526,20 @@ func (p *piiScan) phone(r *numRun, ext int) bool {
 	return false
 }
 
+// frenchPairs reports a French national number written in five pairs of digits, starting
+// with the trunk prefix 0 (01 23 45 67 89, 06.12.34.56.78).
+func frenchPairs(r *numRun) bool {
+	if r.ng != 5 || r.digits[0] != '0' || !uniformSeps(r.seps, " .-") {
+		return false
+	}
+	for k := 0; k < 5; k++ {
+		if r.groupLen(k) != 2 {
+			return false
+		}
+	}
+	return true
+}
+
 // nanp recognises North American numbers: 555-123-4567, (555) 123-4567, 555.123.4567,
 // 1-555-123-4567, 001-555-123-4567.
 func nanp(t string, r *numRun) bool {
@@ -521,14 +561,20 @@ func nanp(t string, r *numRun) bool {
 	if r.paren {
 		return true
 	}
-	return seps[0] == seps[1] && (seps[0] == '-' || seps[0] == '.')
+	// Spaces only with the country code: 1 415 555 0132 (415 555 0132 alone is taken with a
+	// lower confidence in phone).
+	return seps[0] == seps[1] && (seps[0] == '-' || seps[0] == '.' || seps[0] == ' ' && first == 1)
 }
 
 var (
 	phoneContext = []string{"phone", "phones", "tel", "tél", "telephone", "téléphone", "telefon", "telefono", "teléfono",
-		"mobile", "mob", "cell", "cellphone", "call", "calling", "called", "fax", "office", "reach", "contact",
-		"number", "whatsapp", "sms", "text", "dial", "ring", "answering", "landline", "home", "work", "tlf",
-		"handy", "ph", "hotline", "direct"}
+		"mobile", "mob", "cell", "cellphone", "call", "calling", "called", "fax", "whatsapp", "sms", "dial",
+		"answering", "landline", "tlf", "handy", "ph", "hotline"}
+	phoneWeakContext   = []string{"office", "reach", "contact", "number", "text", "ring", "home", "work", "direct"}
+	otherNumberContext = []string{"license", "licence", "account", "acct", "order", "invoice", "passport", "policy",
+		"serial", "tracking", "member", "membership", "customer", "case", "ticket", "routing", "vat", "tax", "reference",
+		"ref", "confirmation", "booking", "transaction", "id", "card", "iban", "sku", "part", "model", "version",
+		"zip", "postal", "postcode", "social", "security", "insurance", "registration", "employee", "student"}
 	ssnContext  = []string{"ssn", "social", "security", "ss#", "ssn#"}
 	sinContext  = []string{"sin", "social", "insurance", "nas"}
 	nhsContext  = []string{"nhs"}

@@ -54,11 +54,14 @@ type piiScan struct {
 	pStart, pEnd int
 	pToks        []nameTok
 	pCtx         bool // a title or cue ("Dear", "my name is") came right before
+	pCtxWeak     bool // the cue was "from", weak evidence
+	cueWeak      bool // the cue that set cueEnd was "from"
 	particleEnd  int  // end of a name particle (van, de, …) seen after the span
 
 	cueEnd      int      // a name starting at or before here follows a title or cue
 	cueTitle    int      // start of the title that set cueEnd, or -1
 	pTitle      int      // start of the title before the span being built, or -1
+	originEnd   int      // a span starting at or before here follows "is from", "moved here from"…
 	maybe       [][2]int // doubtful single names, for the list pass
 	lastAddrEnd int
 }
@@ -66,7 +69,8 @@ type piiScan struct {
 type nameTok struct {
 	start, end int
 	kind       uint8
-	initial    bool // at the start of a sentence
+	flags      uint8 // gazetteer flags
+	initial    bool  // at the start of a sentence
 }
 
 // Name token kinds.
@@ -79,7 +83,7 @@ const (
 )
 
 func (s *Scanner) scanPII(text string, out []Finding) []Finding {
-	p := &piiScan{s: s, text: text, out: out, pStart: -1, particleEnd: -1, lastAddrEnd: -1000, cueEnd: -1, cueTitle: -1, pTitle: -1}
+	p := &piiScan{s: s, text: text, out: out, pStart: -1, particleEnd: -1, lastAddrEnd: -1000, cueEnd: -1, cueTitle: -1, pTitle: -1, originEnd: -1}
 	if s.names != nil {
 		p.caseless = len(text) >= 20 && !hasUpperASCII(text)
 	}
@@ -251,6 +255,15 @@ end:
 		p.flushPerson()
 		return j
 	}
+	if j < n && t[j] == '.' && len(w) >= 24 && len(w) <= 26 {
+		// A Discord bot token's first part (see findDiscordTokens): checked here, where every
+		// word passes anyway, rather than in a pass over all dots.
+		if e, ok := discordToken(t, i, j); ok {
+			p.flushPerson()
+			p.add(CategorySecret, "discord-bot-token", i, e, 0.9)
+			return e
+		}
+	}
 	if hasDigit {
 		p.flushPerson()
 		p.alnumWord(i, j)
@@ -262,15 +275,34 @@ end:
 			return e
 		}
 	}
-	if !hasHigh && len(w) >= 2 && len(w) <= 16 {
+	if !hasHigh && len(w) >= 2 && len(w) <= 16 && maybeTrigger(w) {
 		if trig, ok := triggerWord(w); ok {
 			if p.trigger(trig, i, j) {
 				return j
 			}
 		}
+	} else if hasHigh && len(w) <= 16 {
+		if trig, ok := triggerWordFold(w); ok && p.trigger(trig, i, j) { // rúa, praça, tér, señora
+			return j
+		}
 	}
-	if upper > 0 && len(w) >= 6 && streetSuffixByte[t[j-1]] && hasStreetSuffix(w) && p.street(trigStreetSuffix, i, j) {
-		return j
+	// A street word ending in a street suffix (Hochstrasse); in lower case only in text
+	// without capitals or between two numbers (17 rijksweg 145). Most words are in lower case
+	// and have no digit before them: that test comes first.
+	if upper > 0 {
+		if len(w) >= 6 && streetSuffixByte[t[j-1]] && hasStreetSuffix(w) && p.street(trigStreetSuffix, i, j) {
+			return j
+		}
+	} else if i >= 2 && isDigit(t[i-2]) || p.caseless {
+		if len(w) >= 6 && streetSuffixByte[t[j-1]] && hasStreetSuffix(w) &&
+			(p.caseless || t[i-1] == ' ' && numberAfter(t, j) && !weakLowerSuffix(w)) && p.street(trigStreetSuffix, i, j) {
+			return j
+		}
+	}
+	if upper == 3 && lower == 0 && len(w) == 3 && w[1] == 'P' && w[2] == 'O' && (w[0] == 'A' || w[0] == 'F' || w[0] == 'D') {
+		if e := p.military(i, j); e > j {
+			return e
+		}
 	}
 	if upper == 2 && lower == 0 && len(w) == 2 {
 		if e := p.spacedID(i, j); e > j {
@@ -341,13 +373,22 @@ func (p *piiScan) alnumWord(i, j int) {
 	}
 	// UK postcode: outward code (A9, A99, A9A, AA9, AA99, AA9A) then inward code (9AA).
 	if n >= 2 && n <= 4 && isUpper(w[0]) && j+4 <= len(t) && t[j] == ' ' && isDigit(t[j+1]) && isUpper(t[j+2]) && isUpper(t[j+3]) &&
-		!isWordByteAt(t, j+4) && ukOutward(w) {
+		!isWordByteAt(t, j+4) && ukOutward(w) && ukInwardLetter(t[j+2]) && ukInwardLetter(t[j+3]) {
 		p.add(CategoryAddress, "uk-postcode", i, j+4, 0.8)
 		p.lastAddrEnd = j + 4
 	}
 }
 
+// ukInwardLetter reports the letters a postcode's inward code may end with: C, I, K, M, O
+// and V are never used.
+func ukInwardLetter(c byte) bool { return strings.IndexByte("CIKMOV", c) < 0 }
+
+// ukOutward checks an outward code's shape and letters: Q, V and X never come first; I, J and
+// Z never second.
 func ukOutward(w string) bool {
+	if strings.IndexByte("QVX", w[0]) >= 0 || len(w) > 2 && isLetter(w[1]) && strings.IndexByte("IJZ", w[1]) >= 0 {
+		return false
+	}
 	switch len(w) {
 	case 2:
 		return isUpper(w[0]) && isDigit(w[1])
@@ -390,7 +431,7 @@ func (p *piiScan) spacedIBAN(i, j int) int {
 }
 
 // spacedID handles ids that start with a two-letter word: a UK NINO printed in groups
-// ("QQ 12 34 56 C").
+// ("QQ 12 34 56 C", "QQ 123456 C", "QQ 123456C").
 func (p *piiScan) spacedID(i, j int) int {
 	t := p.text
 	if j+11 <= len(t) && t[j] == ' ' && t[j+3] == ' ' && t[j+6] == ' ' && t[j+9] == ' ' {
@@ -398,6 +439,16 @@ func (p *piiScan) spacedID(i, j int) int {
 		if validNINO(s) && !isWordByteAt(t, j+11) {
 			p.add(CategoryNationalID, "uk-nino", i, j+11, 0.85)
 			return j + 11
+		}
+	}
+	if j+8 <= len(t) && t[j] == ' ' && isDigit(t[j+1]) {
+		e := j + 7 // end of the six digits
+		if e < len(t) && t[e] == ' ' {
+			e++
+		}
+		if e < len(t) && validNINO(t[i:j]+t[j+1:j+7]+t[e:e+1]) && (e == j+7 || isUpper(t[e])) && !isWordByteAt(t, e+1) {
+			p.add(CategoryNationalID, "uk-nino", i, e+1, 0.85)
+			return e + 1
 		}
 	}
 	return j

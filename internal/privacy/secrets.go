@@ -81,7 +81,9 @@ func buildSecretScanner(rules []secretRule, assign map[string]uint8) *secretScan
 	return s
 }
 
-func (s *secretScanner) scan(text string, out []Finding) []Finding {
+// scan appends the secrets in text to out. dots runs the pass for formats found from their
+// dots (Discord tokens), which the personal-data pass does otherwise.
+func (s *secretScanner) scan(text string, out []Finding, dots bool) []Finding {
 	lastIdent := -1 // start of the last identifier checked for an assignment
 	// lastEnd[rule] is the end of the rule's last match: a hit inside it is skipped. Hits come
 	// in order of their end, so one number per rule suffices.
@@ -91,6 +93,9 @@ func (s *secretScanner) scan(text string, out []Finding) []Finding {
 		lastEnd = lastEndBuf[:len(s.rules)]
 	} else {
 		lastEnd = make([]int, len(s.rules))
+	}
+	if dots {
+		out = findDiscordTokens(text, out)
 	}
 	s.kw.scan(text, func(kw, end int) {
 		start := end - len(s.kwText[kw])
@@ -193,13 +198,16 @@ func builtinSecretRules() []secretRule {
 		word("github-token", []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_"}, `^gh[pousr]_[A-Za-z0-9]{36,251}`, 0.97, 3),
 		word("github-fine-grained-pat", []string{"github_pat_"}, `^github_pat_[A-Za-z0-9_]{60,255}`, 0.98, 3),
 		// GitLab.
+		// Classic tokens are 20 to 50 characters (Devise.friendly_token; detect-secrets' bound);
+		// routable ones are longer and end in a dot and a 9-character version and check part.
 		word("gitlab-token", []string{"glpat-", "gldt-", "glffct-", "glft-", "glrt-", "glsoat-"},
-			`^gl(?:pat|dt|ffct|ft|rt|soat)-[\w-]{20,300}(?:\.[0-9a-z]{9})?`, 0.95, 0),
+			`^gl(?:pat|dt|ffct|ft|rt|soat)-(?:[\w-]{27,300}\.[0-9a-z]{9}|[\w-]{20,50})`, 0.95, 0),
 		word("gitlab-token", []string{"glimt-"}, `^glimt-[\w-]{25}`, 0.95, 0),
 		word("gitlab-token", []string{"glagent-"}, `^glagent-[\w-]{50,}`, 0.95, 0),
 		word("gitlab-token", []string{"gloas-"}, `^gloas-[\w-]{64}`, 0.95, 0),
 		word("gitlab-token", []string{"glptt-"}, `^glptt-[\w-]{40}`, 0.95, 0),
-		word("gitlab-token", []string{"glcbt-"}, `^glcbt-[0-9a-zA-Z]{1,5}_[\w-]{20}`, 0.95, 0),
+		// CI/CD job tokens, with or without a partition prefix (glcbt-64_…).
+		word("gitlab-token", []string{"glcbt-"}, `^glcbt-(?:[0-9a-zA-Z]{1,5}_)?[\w-]{20,50}`, 0.95, 0),
 		word("gitlab-runner-registration-token", []string{"gr1348941"}, `^GR1348941[\w-]{20,}`, 0.95, 0),
 		{name: "gitlab-session-cookie", keywords: []string{"_gitlab_session="}, re: re(`_gitlab_session=([0-9a-z]{32})`), group: 1, fwd: 40, conf: 0.9},
 		// Slack.
@@ -211,7 +219,8 @@ func builtinSecretRules() []secretRule {
 		word("stripe-secret-key", []string{"sk_test_", "sk_live_", "sk_prod_", "rk_test_", "rk_live_", "rk_prod_"}, `^[sr]k_(?:test|live|prod)_[A-Za-z0-9]{10,247}`, 0.95, 2),
 		word("stripe-webhook-secret", []string{"whsec_"}, `^whsec_[A-Za-z0-9+/=]{24,}`, 0.95, 3),
 		// Twilio API keys and account SIDs.
-		word("twilio-api-key", []string{"sk", "ac"}, `^(?:SK|AC)[0-9a-fA-F]{32}`, 0.85, 3),
+		// Hex in either case (gitleaks) or lowercase letters and digits (detect-secrets).
+		word("twilio-api-key", []string{"sk", "ac"}, `^(?:SK|AC)(?:[0-9a-fA-F]{32}|[0-9a-z]{32})`, 0.85, 3),
 		// SendGrid, Sendinblue, Mailgun, Mailchimp.
 		word("sendgrid-api-key", []string{"sg."}, `^SG\.[\w-]{16,32}\.[\w-]{16,64}`, 0.95, 3),
 		word("sendinblue-api-key", []string{"xkeysib-"}, `^xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16}`, 0.95, 0),
@@ -295,9 +304,11 @@ func builtinSecretRules() []secretRule {
 	return rules
 }
 
-// classifySK names an sk- key: OpenAI (project, service-account, admin or legacy keys carry
-// the T3BlbkFJ marker), Anthropic (sk-ant-, handled by its own rule), or another provider
-// using the same prefix (DeepSeek, Moonshot…), which must look random.
+// classifySK names an sk- key: OpenAI (project, service-account, admin and legacy keys all
+// carry the T3BlbkFJ marker, "OpenAI" in base64), Anthropic (sk-ant-, handled by its own
+// rule), or another provider using the same prefix (DeepSeek, Moonshot…), which must look
+// random. An sk-proj-, sk-svcacct- or sk-admin- string without the marker is not a key (a
+// mangled or made-up one): gitleaks and detect-secrets require the marker too.
 func classifySK(s string) (string, float64, bool) {
 	switch {
 	case strings.HasPrefix(s, "sk-ant-"):
@@ -305,7 +316,7 @@ func classifySK(s string) (string, float64, bool) {
 	case strings.Contains(s, "T3BlbkFJ"):
 		return "openai-api-key", 0.99, true
 	case strings.HasPrefix(s, "sk-proj-"), strings.HasPrefix(s, "sk-svcacct-"), strings.HasPrefix(s, "sk-admin-"):
-		return "openai-api-key", 0.95, len(s) >= 40 && shannon(s) >= 3.5
+		return "", 0, false
 	}
 	return "sk-api-key", 0.85, len(s) >= 35 && shannon(s) >= 3.5 && hasDigitAndLetter(s[3:])
 }
@@ -338,6 +349,86 @@ func checkJWT(s string) (string, float64, bool) {
 		return "", 0, false
 	}
 	return "jwt", 0.95, true
+}
+
+// findDiscordTokens finds Discord bot tokens (detect-secrets' DiscordBotTokenDetector): the
+// bot's user id in base64 (24 to 26 characters, starting with M, N or O), a dot, a 6-character
+// timestamp, a dot and an HMAC of 27 characters or more. The format has no fixed keyword, so
+// this is a pass over the text's dots (one IndexByte per dot). Scan skips it when the
+// personal-data pass runs: that pass sees every word and calls discordToken for the few that
+// qualify.
+func findDiscordTokens(text string, out []Finding) []Finding {
+	for i := 0; i < len(text); {
+		k := strings.IndexByte(text[i:], '.')
+		if k < 0 {
+			break
+		}
+		d := i + k
+		i = d + 1
+		if d < 24 || d+8+27 > len(text) || text[d+7] != '.' {
+			continue
+		}
+		s := d
+		for s > 0 && d-s <= 26 && isTokenByte(text[s-1]) {
+			s--
+		}
+		if e, ok := discordToken(text, s, d); ok {
+			out = append(out, Finding{CategorySecret, "discord-bot-token", s, e, 0.9})
+			i = e
+		}
+	}
+	return out
+}
+
+// discordToken checks for a Discord bot token whose first part is [s, d), d being its first
+// dot, and returns the token's end.
+func discordToken(text string, s, d int) (int, bool) {
+	if n := d - s; n < 24 || n > 26 || (text[s] != 'M' && text[s] != 'N' && text[s] != 'O') || isTokenByte(byteAt(text, s-1)) {
+		return 0, false
+	}
+	if d+8+27 > len(text) || text[d+7] != '.' || !isTokenRun(text[d+1:d+7]) {
+		return 0, false
+	}
+	e := d + 8
+	for e < len(text) && e-d < 8+64 && isTokenByte(text[e]) {
+		e++
+	}
+	if e-(d+8) < 27 || isTokenByte(byteAt(text, e)) {
+		return 0, false
+	}
+	tok := text[s:e]
+	if shannon(tok) < 4.5 || !hasDigitAndLetter(tok) || !hasUpperAndLower(tok) {
+		return 0, false
+	}
+	return e, true
+}
+
+func isTokenByte(c byte) bool { return isAlnum(c) || c == '_' || c == '-' }
+
+func isTokenRun(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isTokenByte(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// byteAt returns text[i], or 0 outside the text.
+func byteAt(text string, i int) byte {
+	if i >= 0 && i < len(text) {
+		return text[i]
+	}
+	return 0
+}
+
+func hasUpperAndLower(s string) bool {
+	var u, l bool
+	for i := 0; i < len(s); i++ {
+		u = u || isUpper(s[i])
+		l = l || isLower(s[i])
+	}
+	return u && l
 }
 
 // findPrivateKey finds a private key block that starts at the keyword "-----BEGIN": through its

@@ -8,7 +8,7 @@ import "strings"
 
 var notNameWords = func() map[string]bool {
 	m := map[string]bool{}
-	for _, list := range []string{functionWords, countryWords, nationalityWords, weekdayWords, otherNotNames} {
+	for _, list := range []string{functionWords, countryWords, regionWords, nationalityWords, weekdayWords, otherNotNames} {
 		for _, w := range strings.Fields(list) {
 			m[w] = true
 		}
@@ -31,7 +31,9 @@ var orgSuffixes = func() map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(`ltd ltd. limited inc inc. incorporated llc llp plc corp corp. corporation co co. company group gmbh ag sa s.a. sarl srl spa bv nv oy ab as asa kk pty pte holdings partners associates services solutions technologies systems consulting industries international enterprises labs bank insurance media news press software networks capital
 ventures health pharma pharmaceuticals energy motors airlines records studios productions publishing
-logistics movers realty properties foods brands stores university college institute foundation hospital clinic school agency ministry department council committee club hotel restaurant`) {
+logistics movers realty properties foods brands stores university college institute foundation hospital clinic school agency ministry department council committee club hotel restaurant
+app apps research resources biosciences bioscience sciences analytics lines report digital dynamics robotics
+therapeutics telecom communications electronics engineering construction`) {
 		m[w] = true
 	}
 	return m
@@ -42,7 +44,8 @@ logistics movers realty properties foods brands stores university college instit
 var ambiguousPlaceWords = map[string]bool{"georgia": true, "jordan": true, "chad": true, "israel": true,
 	"india": true, "kenya": true, "jersey": true, "june": true, "april": true, "may": true, "august": true,
 	"florence": true, "victoria": true, "virginia": true, "austin": true, "dallas": true, "sydney": true,
-	"paris": true, "lincoln": true, "washington": true, "orlando": true, "phoenix": true, "chelsea": true}
+	"paris": true, "lincoln": true, "washington": true, "orlando": true, "phoenix": true, "chelsea": true,
+	"florida": true, "montana": true, "nevada": true, "maine": true, "dakota": true, "carolina": true}
 
 func isNotName(w string) bool {
 	var buf [32]byte
@@ -84,6 +87,12 @@ seychelles singapore slovakia slovenia somalia spain sudan suriname svalbard swe
 taiwan tajikistan tanzania thailand timor togo tokelau tonga trinidad tunisia turkey turkmenistan tuvalu
 uganda ukraine uruguay uzbekistan vanuatu vatican venezuela vietnam yemen zambia zimbabwe england scotland
 wales britain europe asia africa america antarctica oceania`
+
+// regionWords are US states that are no one's name (Florida, Georgia, Montana… are, and are
+// in ambiguousPlaceWords).
+const regionWords = `alabama alaska arizona arkansas california colorado connecticut delaware hawaii idaho
+illinois indiana iowa kansas kentucky louisiana maryland massachusetts michigan minnesota mississippi missouri
+nebraska ohio oklahoma oregon pennsylvania tennessee texas utah vermont wisconsin wyoming`
 
 const nationalityWords = `american british english scottish welsh irish canadian australian german french
 italian spanish portuguese dutch belgian swiss austrian swedish norwegian danish finnish icelandic polish
