@@ -407,6 +407,12 @@ func judgeValue(v string, quoted, strong bool, kind uint8) (float64, bool) {
 	if len(v) > 512 || isPlaceholder(v) {
 		return 0, false
 	}
+	if isSlug(v) {
+		return 0, false // words and numbers joined by dashes: a name, a version, a dated feature flag
+	}
+	if !strong && kind != kwService && isUUID(v) {
+		return 0, false // an identifier (a session or request id), unless a credential's name says otherwise
+	}
 	lv := strings.ToLower(v)
 	switch lv {
 	case "true", "false", "null", "none", "nil", "undefined", "yes", "no", "on", "off", "required", "optional",
@@ -574,6 +580,51 @@ func identShape(v string) bool {
 		c := v[i]
 		if !(isAlnum(c) || c == '_' || c == '.' || c == '$') {
 			return false
+		}
+	}
+	return true
+}
+
+// isSlug reports whether v is lowercase words and numbers joined by '-' or '_', each word of
+// three letters or more: "context-management-2025-06-27", "gpt-4o-mini-2024-07-18".
+func isSlug(v string) bool {
+	parts := 0
+	for part := range strings.FieldsFuncSeq(v, func(r rune) bool { return r == '-' || r == '_' }) {
+		parts++
+		letters, digits := 0, 0
+		for i := 0; i < len(part); i++ {
+			switch c := part[i]; {
+			case isLower(c):
+				letters++
+			case isDigit(c):
+				digits++
+			default:
+				return false
+			}
+		}
+		if letters > 0 && (digits > 1 || (digits == 0 && letters < 3)) {
+			return false // mixed letters and digits, or a fragment too short to be a word
+		}
+	}
+	return parts >= 2 && !strings.Contains(v, "--") && v[0] != '-' && v[len(v)-1] != '-'
+}
+
+// isUUID reports whether v is a UUID in its canonical form (8-4-4-4-12 hex digits).
+func isUUID(v string) bool {
+	if len(v) != 36 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !isDigit(c) && !('a' <= c && c <= 'f') && !('A' <= c && c <= 'F') {
+				return false
+			}
 		}
 	}
 	return true

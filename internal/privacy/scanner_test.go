@@ -135,6 +135,12 @@ func TestSecrets(t *testing.T) {
 		// Weak names with a quoted value: detect-secrets' high-entropy limits (hex above 3.0).
 		{"session hex", `session = "a3f9c2e81b7d"`, CategorySecret, "a3f9c2e81b7d"},
 		{"session repeated", `session = "abcabcabcabc"`, CategorySecret, ""},
+		// Identifiers and names, as coding agents send them in metadata and beta headers.
+		{"session uuid", `{"session_id":"01a213fc-6807-7da1-81ac-9f21d75db885"}`, CategorySecret, ""},
+		{"api key uuid", `heroku_api_key = "01a213fc-6807-7da1-81ac-9f21d75db885"`, CategorySecret, "01a213fc-6807"},
+		{"dated flags", `["thinking-token-count-2026-05-13","context-management-2025-06-27"]`, CategorySecret, ""},
+		{"token slug", `token = "gpt-4o-mini-2024-07-18"`, CategorySecret, ""},
+		{"token with dashes", `token = "` + "Zk3s9-Qw8Lp-2Xc7V" + `"`, CategorySecret, "Zk3s9-Qw8Lp-2Xc7V"},
 	}
 	runScanCases(t, s, cases)
 }
