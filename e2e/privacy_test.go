@@ -59,31 +59,12 @@ func echoingChat(t *testing.T) http.HandlerFunc {
 			writeJSON(w, http.StatusOK, b)
 			return
 		}
-		var out bytes.Buffer
-		var template map[string]any
-		for _, ev := range sseEvents(load(t, "openai-chat/stream_text_include_usage.response.sse")) {
-			data, ok := bytes.CutPrefix(bytes.TrimSpace(ev), []byte("data: "))
-			var m map[string]any
-			if !ok || json.Unmarshal(data, &m) != nil || len(m["choices"].([]any)) == 0 {
-				out.Write(ev)
-				continue
-			}
-			d := m["choices"].([]any)[0].(map[string]any)["delta"].(map[string]any)
+		writeSSE(w, restream(t, "openai-chat/stream_text_include_usage.response.sse", answer, func(d map[string]any) func(string) {
 			if s, _ := d["content"].(string); s == "" {
-				out.Write(ev)
-				continue
+				return nil
 			}
-			if template != nil {
-				continue // the recorded text is replaced by the answer, below
-			}
-			template = m
-			for i := 0; i < len(answer); i += 3 {
-				d["content"] = answer[i:min(i+3, len(answer))]
-				b, _ := json.Marshal(template)
-				fmt.Fprintf(&out, "data: %s\n\n", b)
-			}
-		}
-		writeSSE(w, out.Bytes())
+			return func(v string) { d["content"] = v }
+		}))
 	}
 }
 
@@ -106,37 +87,48 @@ func echoToolCall(t *testing.T, w http.ResponseWriter, args string, stream bool)
 		writeJSON(w, http.StatusOK, b)
 		return
 	}
+	writeSSE(w, restream(t, "openai-chat/stream_tool_call_include_usage.response.sse", args, func(d map[string]any) func(string) {
+		calls, _ := d["tool_calls"].([]any)
+		if len(calls) == 0 {
+			return nil
+		}
+		if _, first := calls[0].(map[string]any)["id"]; first {
+			return nil // the call's id and name, with empty arguments, go out as recorded
+		}
+		fn := calls[0].(map[string]any)["function"].(map[string]any)
+		return func(v string) { fn["arguments"] = v }
+	}))
+}
+
+// restream replays a recorded stream with one delta field's text replaced: the chunks that
+// carry the field (pick returns a setter for it, nil for other chunks) give way to text, sent
+// three bytes a chunk so that every placeholder is split across chunks.
+func restream(t *testing.T, fixture, text string, pick func(delta map[string]any) func(string)) []byte {
 	var out bytes.Buffer
 	done := false
-	for _, ev := range sseEvents(load(t, "openai-chat/stream_tool_call_include_usage.response.sse")) {
+	for _, ev := range sseEvents(load(t, fixture)) {
 		data, ok := bytes.CutPrefix(bytes.TrimSpace(ev), []byte("data: "))
 		var m map[string]any
 		if !ok || json.Unmarshal(data, &m) != nil || len(m["choices"].([]any)) == 0 {
 			out.Write(ev)
 			continue
 		}
-		d := m["choices"].([]any)[0].(map[string]any)["delta"].(map[string]any)
-		calls, _ := d["tool_calls"].([]any)
-		if len(calls) == 0 {
+		set := pick(m["choices"].([]any)[0].(map[string]any)["delta"].(map[string]any))
+		if set == nil {
 			out.Write(ev)
-			continue
-		}
-		fn := calls[0].(map[string]any)["function"].(map[string]any)
-		if _, first := calls[0].(map[string]any)["id"]; first {
-			out.Write(ev) // the call's id and name, with empty arguments
 			continue
 		}
 		if done {
 			continue
 		}
 		done = true
-		for i := 0; i < len(args); i += 3 {
-			fn["arguments"] = args[i:min(i+3, len(args))]
+		for i := 0; i < len(text); i += 3 {
+			set(text[i:min(i+3, len(text))])
 			b, _ := json.Marshal(m)
 			fmt.Fprintf(&out, "data: %s\n\n", b)
 		}
 	}
-	writeSSE(w, out.Bytes())
+	return out.Bytes()
 }
 
 func TestPrivacy(t *testing.T) {
