@@ -160,10 +160,24 @@ func TestRouteAuto(t *testing.T) {
 		t.Errorf("message %q does not name the header", e.Message)
 	}
 
+	// A request the privacy policy keeps from the cloud stays home, whatever the knob says.
+	var raw *http.Response
+	_, err = c.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "auto",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Why is " + secretKey + " refused?")}},
+		option.WithResponseInto(&raw), option.WithHeader("X-Sovereign-Quality", "1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw.Header.Get("X-Sovereign-Route") != "local" || raw.Header.Get("X-Sovereign-Route-Reason") != "auto: local, privacy: secret=block" ||
+		raw.Header.Get("X-Sovereign-Privacy") != "secret=allow" {
+		t.Errorf("secret: route %q reason %q privacy %q, want it kept local", raw.Header.Get("X-Sovereign-Route"),
+			raw.Header.Get("X-Sovereign-Route-Reason"), raw.Header.Get("X-Sovereign-Privacy"))
+	}
+
 	g.stop(t)
 	recs := readLedger(t, dataDir)
-	if len(recs) != 7 {
-		t.Fatalf("%d records, want 7", len(recs))
+	if len(recs) != 8 {
+		t.Fatalf("%d records, want 8", len(recs))
 	}
 	for _, r := range recs {
 		if r.Status != 200 {
@@ -190,11 +204,11 @@ func TestRouteAuto(t *testing.T) {
 		if d.Reason != r.RouteReason || len(d.Order) == 0 {
 			t.Errorf("decision %s does not match reason %q", r.Decision, r.RouteReason)
 		}
-		if r.RequestedModel == "auto" || r.RequestedModel == "gpt-4o" {
+		if (r.RequestedModel == "auto" || r.RequestedModel == "gpt-4o") && r.Privacy == "none" {
 			if d.Strategy != "auto" || d.Score == nil || d.Score.Tag == "" || d.Score.Features["tokens"] == nil {
 				t.Errorf("auto decision without its score: %s", r.Decision)
 			}
-			if strings.Contains(string(r.Decision), "capital of France") {
+			if strings.Contains(string(r.Decision), "capital of France") || strings.Contains(string(r.Decision), secretKey) {
 				t.Error("the decision holds prompt text")
 			}
 		}
