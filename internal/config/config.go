@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/sovereign-gateway/sovereign/internal/privacy"
 )
 
 // Provider types.
@@ -207,18 +209,6 @@ type Route struct {
 // matched the cloud's in the router's training data (0.84), so that a request the router
 // thinks harder than the usual goes to the cloud.
 const DefaultQuality = 0.85
-
-// Privacy actions and the categories the guard knows.
-const (
-	ActionAllow     = "allow"
-	ActionLocalOnly = "local-only"
-	ActionRedact    = "redact"
-	ActionBlock     = "block"
-)
-
-// PrivacyCategories are the categories a policy may name ("default" names every other one).
-var PrivacyCategories = []string{"secret", "email", "phone", "payment_card", "iban", "national_id",
-	"ip_address", "person", "address", "date_of_birth", "custom"}
 
 // Privacy controls the privacy guard, which scans every request before it may leave the
 // machine.
@@ -511,13 +501,17 @@ func (c *Config) ApplyDefaults() {
 }
 
 func (p *Privacy) validate() error {
+	var cats []string
+	for _, c := range privacy.Categories() {
+		cats = append(cats, string(c))
+	}
 	check := func(where string, pol map[string]string) error {
 		for cat, act := range pol {
-			if cat != "default" && !slices.Contains(PrivacyCategories, cat) {
-				return fmt.Errorf("%s: unknown category %q; use default or one of %s", where, cat, strings.Join(PrivacyCategories, ", "))
+			if cat != "default" && !slices.Contains(cats, cat) {
+				return fmt.Errorf("%s: unknown category %q; use default or one of %s", where, cat, strings.Join(cats, ", "))
 			}
-			switch act {
-			case ActionAllow, ActionLocalOnly, ActionRedact, ActionBlock:
+			switch privacy.Action(act) {
+			case privacy.ActionAllow, privacy.ActionLocalOnly, privacy.ActionRedact, privacy.ActionBlock:
 			default:
 				return fmt.Errorf("%s: %s: action %q is not allow, local-only, redact or block", where, cat, act)
 			}

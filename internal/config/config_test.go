@@ -173,6 +173,14 @@ func TestValidate(t *testing.T) {
 		{"tiny body", "max_body_bytes: 10\n", "too small"},
 		{"bad duration", "retry:\n  backoff: soon\n", "not a duration"},
 		{"bad size", "max_body_bytes: lots\n", "not a size"},
+		{"reserved alias", "aliases:\n  auto: x/y\n", "reserves"},
+		{"quality out of range", "route:\n  quality: 1.5\n", "route.quality"},
+		{"bad cascade", "route:\n  cascade: maybe\n", "route.cascade"},
+		{"routed alias", "aliases:\n  fast: x/y\nroute:\n  routed: [fast]\n", "bare model name"},
+		{"unknown privacy category", "privacy:\n  cloud:\n    emails: redact\n", `unknown category "emails"`},
+		{"unknown privacy action", "privacy:\n  local:\n    secret: hide\n", `action "hide"`},
+		{"custom without pattern", "privacy:\n  custom:\n    - name: x\n", "needs a pattern or words"},
+		{"bad custom pattern", "privacy:\n  custom:\n    - name: x\n      pattern: '('\n", "pattern"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

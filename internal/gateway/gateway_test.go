@@ -1,23 +1,11 @@
 package gateway
 
 import (
-	"slices"
 	"testing"
 
 	"github.com/sovereign-gateway/sovereign/internal/config"
 	"github.com/sovereign-gateway/sovereign/internal/privacy"
 )
-
-// The configuration validates category names against its own list, which must be the guard's.
-func TestPrivacyCategoriesMatchConfig(t *testing.T) {
-	var got []string
-	for _, c := range privacy.Categories() {
-		got = append(got, string(c))
-	}
-	if !slices.Equal(got, config.PrivacyCategories) {
-		t.Errorf("privacy categories %v, configuration knows %v", got, config.PrivacyCategories)
-	}
-}
 
 func TestPrivacyPolicyFromConfig(t *testing.T) {
 	g, err := privacyGuard(&config.Config{Privacy: config.Privacy{

@@ -284,6 +284,9 @@ func (x *Exchange) finish(ctx context.Context, status int, err error) error {
 	}
 	x.done = true
 	x.settle()
+	if d := x.decision; d != nil {
+		x.rec.RouteReason, x.rec.Decision = d.Reason, mustJSON(d)
+	}
 	x.rec.Status = status
 	x.rec.LatencyMS = ms(time.Since(x.start))
 	switch {

@@ -42,7 +42,7 @@ func (x *Exchange) cascadeSplit(targets []catalog.Target, stream bool) (local, c
 	return local, cloud, len(local) > 0 && len(cloud) > 0
 }
 
-// noteCascade records the local attempt in the decision (and so in the ledger).
+// noteCascade records the local attempt in the decision (which finish puts in the ledger).
 func (x *Exchange) noteCascade(step *CascadeStep) {
 	x.decision.Cascade = step
 	switch {
@@ -55,9 +55,7 @@ func (x *Exchange) noteCascade(step *CascadeStep) {
 	default:
 		x.decision.Reason += "; cascade checks passed"
 	}
-	x.rec.RouteReason = x.decision.Reason
 	x.w.Header().Set(HeaderRouteReason, x.decision.Reason)
-	x.rec.Decision = mustJSON(x.decision)
 }
 
 // chatCascade answers locally, checks the answer and escalates to the cloud when it fails.

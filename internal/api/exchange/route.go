@@ -106,9 +106,7 @@ func (x *Exchange) Targets(req *llm.Request) ([]catalog.Target, error) {
 		for i, t := range ts {
 			d.Order[i] = t.Name()
 		}
-		x.decision = d
-		x.rec.RouteReason = d.Reason
-		x.rec.Decision = mustJSON(d)
+		x.decision = d // finish puts it in the ledger
 		x.w.Header().Set(HeaderRouteReason, d.Reason)
 	}
 	return ts, err
