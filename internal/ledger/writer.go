@@ -91,7 +91,7 @@ type Writer struct {
 
 	mu       sync.Mutex
 	space    *sync.Cond // on mu: signalled when queued records are written or the loop stops
-	queue    []Record   // not yet written, oldest first; the loop writes its head
+	queue    queue      // not yet written, oldest first; the loop writes its head
 	queued   uint64     // sequence number of the last record queued (records ever queued)
 	written  uint64     // records written; the queue holds sequence numbers written+1..queued
 	hurry    uint64     // write without waiting for FlushInterval until written reaches this
@@ -153,7 +153,7 @@ func (w *Writer) Commit(ctx context.Context, rec Record, withheld func(*Record))
 	case w.stopped:
 		return err
 	}
-	withheld(&w.queue[seq-w.written-1])
+	withheld(w.queue.At(int(seq - w.written - 1)))
 	return err
 }
 
@@ -183,7 +183,7 @@ func (w *Writer) Close(ctx context.Context) error {
 		<-w.done
 	}
 	w.mu.Lock()
-	left, last := len(w.queue), w.lastErr
+	left, last := w.queue.Len(), w.lastErr
 	w.mu.Unlock()
 	if left > 0 {
 		if last == nil {
@@ -198,7 +198,7 @@ func (w *Writer) Close(ctx context.Context) error {
 func (w *Writer) Pending() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return len(w.queue)
+	return w.queue.Len()
 }
 
 // FailedWrites returns how many writes (Insert calls) have failed since the writer started.
@@ -214,7 +214,7 @@ func (w *Writer) enqueue(rec Record, hurry bool) (uint64, error) {
 // than ctx allows (Add passes context.Background: it waits for as long as it takes).
 func (w *Writer) enqueueCtx(ctx context.Context, rec Record, hurry bool) (uint64, error) {
 	w.mu.Lock()
-	if len(w.queue) >= w.opts.MaxPending && ctx.Done() != nil {
+	if w.queue.Len() >= w.opts.MaxPending && ctx.Done() != nil {
 		stop := context.AfterFunc(ctx, func() {
 			w.mu.Lock()
 			w.space.Broadcast()
@@ -222,9 +222,9 @@ func (w *Writer) enqueueCtx(ctx context.Context, rec Record, hurry bool) (uint64
 		})
 		defer stop()
 	}
-	for len(w.queue) >= w.opts.MaxPending && !w.stopped {
+	for w.queue.Len() >= w.opts.MaxPending && !w.stopped {
 		if ctx.Err() != nil {
-			pending := len(w.queue)
+			pending := w.queue.Len()
 			w.mu.Unlock()
 			return 0, fmt.Errorf("ledger: record not queued, %d records wait to be written: %w", pending, ctx.Err())
 		}
@@ -239,14 +239,14 @@ func (w *Writer) enqueueCtx(ctx context.Context, rec Record, hurry bool) (uint64
 		}
 		return 0, err
 	}
-	w.queue = append(w.queue, rec)
+	w.queue.Push(rec)
 	w.queued++
 	seq := w.queued
 	if hurry {
 		w.hurry = seq
 	}
 	// The loop needs to hear only of the changes that can end its wait.
-	notify := len(w.queue) == 1 || len(w.queue) == w.opts.MaxBatch || hurry || w.opts.Durability != DurabilityBatched
+	notify := w.queue.Len() == 1 || w.queue.Len() == w.opts.MaxBatch || hurry || w.opts.Durability != DurabilityBatched
 	w.mu.Unlock()
 	if notify {
 		w.signal()
@@ -307,7 +307,7 @@ func (w *Writer) run(ctx context.Context) {
 
 	for {
 		w.mu.Lock()
-		n := len(w.queue)
+		n := w.queue.Len()
 		now := n >= w.opts.MaxBatch || w.closing || w.written < w.hurry || w.opts.Durability != DurabilityBatched
 		closing := w.closing
 		w.mu.Unlock()
@@ -343,7 +343,7 @@ func (w *Writer) run(ctx context.Context) {
 
 		w.mu.Lock()
 		// A copy, because Insert sets IDs while Add may be moving the queue.
-		batch = append(batch[:0], w.queue[:min(len(w.queue), w.opts.MaxBatch)]...)
+		batch = w.queue.Head(batch[:0], w.opts.MaxBatch)
 		w.inflight = w.written + uint64(len(batch))
 		w.mu.Unlock()
 
@@ -366,7 +366,7 @@ func (w *Writer) run(ctx context.Context) {
 			w.failed.Add(1)
 			w.mu.Lock()
 			w.lastErr = err
-			pending := len(w.queue)
+			pending := w.queue.Len()
 			w.mu.Unlock()
 			// The error is the store's (SQLite's) message; records are bound as parameters,
 			// so it never contains a prompt.
@@ -389,11 +389,7 @@ func (w *Writer) run(ctx context.Context) {
 		clear(batch) // let go of the written records' prompts and metadata
 
 		w.mu.Lock()
-		clear(w.queue[:len(batch)]) // let go of prompts and metadata now
-		w.queue = w.queue[len(batch):]
-		if len(w.queue) == 0 {
-			w.queue = nil
-		}
+		w.queue.Pop(len(batch), 8*w.opts.MaxBatch)
 		w.written += uint64(len(batch))
 		w.inflight = 0
 		w.lastErr = nil

@@ -19,6 +19,7 @@ import (
 
 	"github.com/sovereign-gateway/sovereign/internal/api/exchange"
 	"github.com/sovereign-gateway/sovereign/internal/api/openai"
+	"github.com/sovereign-gateway/sovereign/internal/benchcpu"
 	"github.com/sovereign-gateway/sovereign/internal/catalog"
 	"github.com/sovereign-gateway/sovereign/internal/dispatch"
 	"github.com/sovereign-gateway/sovereign/internal/ledger"
@@ -65,6 +66,7 @@ func runLedgerBench(b *testing.B, h http.Handler, body []byte, stream bool) {
 	hc := srv.Client()
 	url := srv.URL + "/v1/chat/completions"
 	b.ReportAllocs()
+	defer benchcpu.Start(b).Report("cpu-µs/op")
 	for b.Loop() {
 		resp, err := hc.Post(url, "application/json", bytes.NewReader(body))
 		if err != nil {

@@ -28,6 +28,7 @@ import (
 
 	"github.com/sovereign-gateway/sovereign/internal/api/exchange"
 	"github.com/sovereign-gateway/sovereign/internal/api/openai"
+	"github.com/sovereign-gateway/sovereign/internal/benchcpu"
 	"github.com/sovereign-gateway/sovereign/internal/catalog"
 	"github.com/sovereign-gateway/sovereign/internal/dispatch"
 	"github.com/sovereign-gateway/sovereign/internal/provider"
@@ -144,6 +145,7 @@ func runBench(b *testing.B, h http.Handler, body, want []byte) {
 	hc := srv.Client()
 	url := srv.URL + "/v1/chat/completions"
 	b.ReportAllocs()
+	defer benchcpu.Start(b).Report("cpu-µs/op")
 	b.SetBytes(int64(len(want)))
 	for b.Loop() {
 		resp, err := hc.Post(url, "application/json", bytes.NewReader(body))

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sovereign-gateway/sovereign/internal/benchcpu"
 	"github.com/sovereign-gateway/sovereign/internal/ledger"
 )
 
@@ -54,6 +55,7 @@ func BenchmarkWriterThroughput(b *testing.B) {
 			// 64 handlers on 2 cores by default: strict mode's group commit needs company.
 			b.SetParallelism(tt.handlers)
 			b.ResetTimer()
+			cpu := benchcpu.Start(b)
 			b.RunParallel(func(pb *testing.PB) {
 				ctx := context.Background()
 				for pb.Next() {
@@ -73,6 +75,7 @@ func BenchmarkWriterThroughput(b *testing.B) {
 			}
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+			cpu.Report("cpu-µs/record")
 			var n int64
 			if err := s.r.QueryRow("SELECT count(*) FROM requests").Scan(&n); err != nil || n != int64(b.N) {
 				b.Fatalf("%d rows, %v; want %d", n, err, b.N)

@@ -71,9 +71,9 @@ var (
 // Store is a ledger.Store on one SQLite file. Its methods are safe for concurrent use.
 type Store struct {
 	path   string
-	w      *sql.DB // one connection: SQLite has one writer at a time, and Insert's statement stays prepared
-	r      *sql.DB // query_only connections for Records and Summarize
-	insert *sql.Stmt
+	w      *sql.DB                    // one connection: SQLite has one writer at a time, and Insert's statement stays prepared
+	r      *sql.DB                    // query_only connections for Records and Summarize
+	insert [len(insertRows)]*sql.Stmt // an INSERT of insertRows[k] rows
 }
 
 var _ ledger.Store = (*Store)(nil)
@@ -177,11 +177,13 @@ func (s *Store) prepare() error {
 	if err := s.migrate(ctx); err != nil {
 		return err
 	}
-	stmt, err := s.w.PrepareContext(ctx, insertSQL)
-	if err != nil {
-		return fmt.Errorf("ledger database %s: prepare insert: %w", s.path, err)
+	for k, n := range insertRows {
+		stmt, err := s.w.PrepareContext(ctx, insertSQL(n))
+		if err != nil {
+			return fmt.Errorf("ledger database %s: prepare insert: %w", s.path, err)
+		}
+		s.insert[k] = stmt
 	}
-	s.insert = stmt
 	return nil
 }
 
@@ -278,7 +280,12 @@ func (s *Store) migrate(ctx context.Context) error {
 // Close runs PRAGMA optimize (fresh statistics for the query planner) and closes the file.
 func (s *Store) Close() error {
 	_, _ = s.w.Exec("PRAGMA optimize")
-	err := s.insert.Close()
+	var err error
+	for _, stmt := range s.insert {
+		if stmt != nil {
+			err = errors.Join(err, stmt.Close())
+		}
+	}
 	if rerr := s.r.Close(); err == nil {
 		err = rerr
 	}
@@ -297,13 +304,35 @@ const columns = `id, time_us, request_id, caller, team, task, session, user, ing
 	error_code, outcome, cost_usd, counterfactual_usd, saved_usd, reference_model,
 	price_table_date, prompt, metadata, dropped, route_reason, decision, privacy`
 
-const insertSQL = `INSERT INTO requests (
-	time_us, request_id, caller, team, task, session, user, ingress, stream, requested_model,
+// insertCols are the columns Insert writes, in the order appendInsertArgs appends their values.
+const insertCols = `time_us, request_id, caller, team, task, session, user, ingress, stream, requested_model,
 	route, provider, model, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens,
 	reasoning_tokens, tokens_estimated, latency_ms, ttft_ms, status, error_code, outcome,
 	cost_usd, counterfactual_usd, saved_usd, reference_model, price_table_date, prompt, metadata,
-	dropped, route_reason, decision, privacy
-) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	dropped, route_reason, decision, privacy`
+
+// insertWidth is the number of insertCols.
+const insertWidth = 35
+
+// insertRows are the row counts of Insert's prepared statements, largest first: a batch is
+// written with as few statements as these sizes allow. One statement of many rows costs far
+// less than as many one-row statements (binding, stepping and resetting a statement has a
+// fixed cost in the driver), and 64 rows stay well inside SQLite's limit on parameters.
+var insertRows = [...]int{64, 8, 1}
+
+// insertSQL is an INSERT of n rows.
+func insertSQL(n int) string {
+	row := "(" + strings.Repeat("?,", insertWidth-1) + "?)"
+	var b strings.Builder
+	b.WriteString("INSERT INTO requests (" + insertCols + ") VALUES ")
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(row)
+	}
+	return b.String()
+}
 
 // Insert writes recs in one transaction and sets their IDs.
 func (s *Store) Insert(ctx context.Context, recs []ledger.Record) error {
@@ -315,21 +344,37 @@ func (s *Store) Insert(ctx context.Context, recs []ledger.Record) error {
 		return fmt.Errorf("ledger insert: %w", err)
 	}
 	defer tx.Rollback()
-	stmt := tx.StmtContext(ctx, s.insert)
-	defer stmt.Close()
 	ids := make([]int64, len(recs))
-	for i := range recs {
-		args, err := insertArgs(&recs[i])
-		if err != nil {
-			return fmt.Errorf("ledger insert: record %q: %w", recs[i].RequestID, err)
+	args := make([]any, 0, min(len(recs), insertRows[0])*insertWidth)
+	var stmts [len(insertRows)]*sql.Stmt
+	for i, k := 0, 0; i < len(recs); {
+		for insertRows[k] > len(recs)-i {
+			k++
 		}
-		res, err := stmt.ExecContext(ctx, args...)
+		n := insertRows[k]
+		args = args[:0]
+		for j := i; j < i+n; j++ {
+			if args, err = appendInsertArgs(args, &recs[j]); err != nil {
+				return fmt.Errorf("ledger insert: record %q: %w", recs[j].RequestID, err)
+			}
+		}
+		if stmts[k] == nil {
+			stmts[k] = tx.StmtContext(ctx, s.insert[k]) // closed with the transaction
+		}
+		res, err := stmts[k].ExecContext(ctx, args...)
 		if err != nil {
 			return fmt.Errorf("ledger insert: %w", err)
 		}
-		if ids[i], err = res.LastInsertId(); err != nil {
+		last, err := res.LastInsertId()
+		if err != nil {
 			return fmt.Errorf("ledger insert: %w", err)
 		}
+		// The rows of one statement get consecutive rowids, in order, the last one last: the
+		// table has no AUTOINCREMENT and this transaction holds the write lock.
+		for j := range n {
+			ids[i+j] = last - int64(n-1-j)
+		}
+		i += n
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("ledger insert: commit: %w", err)
@@ -340,7 +385,8 @@ func (s *Store) Insert(ctx context.Context, recs []ledger.Record) error {
 	return nil
 }
 
-func insertArgs(r *ledger.Record) ([]any, error) {
+// appendInsertArgs appends r's values for insertCols to args.
+func appendInsertArgs(args []any, r *ledger.Record) ([]any, error) {
 	var meta any
 	if len(r.Metadata) > 0 {
 		b, err := json.Marshal(r.Metadata)
@@ -353,14 +399,14 @@ func insertArgs(r *ledger.Record) ([]any, error) {
 	if len(r.Decision) > 0 {
 		decision = string(r.Decision)
 	}
-	return []any{
+	return append(args,
 		r.Time.UnixMicro(), r.RequestID, r.Caller, r.Team, r.Task, r.Session, r.User, r.Ingress,
 		r.Stream, r.RequestedModel, r.Route, r.Provider, r.Model, r.InputTokens, r.OutputTokens,
 		r.CachedInputTokens, r.CacheWriteTokens, r.ReasoningTokens, r.TokensEstimated,
 		finite(r.LatencyMS), finite(r.TTFTMS), r.Status, r.ErrorCode, r.Outcome,
 		money(r.CostUSD), money(r.CounterfactualUSD), money(r.SavedUSD), r.ReferenceModel,
 		r.PriceTableDate, r.Prompt, meta, r.Dropped, r.RouteReason, decision, r.Privacy,
-	}, nil
+	), nil
 }
 
 // finite turns NaN, which SQLite stores as NULL and a NOT NULL column refuses, into 0: one bad

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand"
 	"os"
@@ -163,6 +164,58 @@ func TestInsertIsOneTransaction(t *testing.T) {
 	}
 	if !(batch[0].ID < batch[1].ID && batch[1].ID < batch[2].ID) {
 		t.Errorf("IDs not ascending in insert order: %d %d %d", batch[0].ID, batch[1].ID, batch[2].ID)
+	}
+}
+
+// Insert writes a batch with statements of several rows each: every record of every size of
+// batch must come back whole, under the ID Insert gave it.
+func TestInsertManyRows(t *testing.T) {
+	s := openT(t, filepath.Join(t.TempDir(), "ledger.db"), Options{})
+	ctx := context.Background()
+	want := map[int64]ledger.Record{}
+	seq := 0
+	for _, n := range []int{1, 7, 8, 9, 63, 64, 65, 75, 200} {
+		batch := make([]ledger.Record, n)
+		for i := range batch {
+			seq++
+			cost := float64(seq) / 1000
+			batch[i] = ledger.Record{
+				Time: day1.Add(time.Duration(seq) * time.Second), RequestID: fmt.Sprintf("req-%d", seq),
+				Model: fmt.Sprintf("m%d", seq%5), Route: ledger.RouteLocal, InputTokens: int64(seq),
+				OutputTokens: int64(2 * seq), Status: 200, Outcome: ledger.OutcomeOK, CostUSD: &cost,
+				Metadata: map[string]string{"n": fmt.Sprint(seq)},
+			}
+		}
+		if err := s.Insert(ctx, batch); err != nil {
+			t.Fatalf("batch of %d: %v", n, err)
+		}
+		for i, r := range batch {
+			if r.ID == 0 {
+				t.Fatalf("batch of %d: record %d has no ID", n, i)
+			}
+			if _, dup := want[r.ID]; dup {
+				t.Fatalf("batch of %d: ID %d given twice", n, r.ID)
+			}
+			want[r.ID] = r
+		}
+	}
+	got, err := s.Records(ctx, ledger.Filter{Limit: 10_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != seq {
+		t.Fatalf("%d records stored, want %d", len(got), seq)
+	}
+	for _, r := range got {
+		w, ok := want[r.ID]
+		if !ok {
+			t.Fatalf("stored record %d (%s) has an ID Insert did not give", r.ID, r.RequestID)
+		}
+		if r.RequestID != w.RequestID || r.InputTokens != w.InputTokens || r.OutputTokens != w.OutputTokens ||
+			r.Model != w.Model || !r.Time.Equal(w.Time) || r.CostUSD == nil || *r.CostUSD != *w.CostUSD ||
+			r.Metadata["n"] != w.Metadata["n"] {
+			t.Errorf("record %d: stored %+v, inserted %+v", r.ID, r, w)
+		}
 	}
 }
 
