@@ -131,8 +131,10 @@ func NewChunk(data []byte) (*llm.Chunk, error) {
 		return nil, errors.New("decode chat.completion.chunk: not a JSON object")
 	}
 	c := llm.NewRawChunk(data, llm.FormatOpenAIChat, decodeChunk)
-	if hasMember(data, memberUsage, '{') || bytes.Contains(data, memberError) {
-		if err := c.Decode(); err != nil {
+	if isErr := bytes.Contains(data, memberError); isErr || hasMember(data, memberUsage, '{') {
+		if !isErr && decodeUsageChunk(c, data) {
+			c.Decoded = true
+		} else if err := c.Decode(); err != nil {
 			return nil, err
 		}
 	} else if !looksLikeObject(data) {
@@ -171,9 +173,6 @@ var (
 	memberError        = []byte(`"error"`)
 )
 
-// hasMember reports whether data holds the quoted member name followed by a colon and a value
-// that starts with first. It is a quick filter: a match inside a string only costs an early
-// decode.
 // looksLikeObject reports whether data is framed as one JSON object: it opens with '{' and
 // closes with '}'. That catches the garbage a broken upstream sends (HTML, cut-off lines) at
 // no cost; a chunk garbled inside fails in the client's decoder, as it would behind any proxy.
@@ -182,6 +181,9 @@ func looksLikeObject(data []byte) bool {
 	return len(t) >= 2 && t[0] == '{' && t[len(t)-1] == '}'
 }
 
+// hasMember reports whether data holds the quoted member name followed by a colon and a value
+// that starts with first. It is a quick filter: a match inside a string only costs an early
+// decode.
 func hasMember(data, name []byte, first byte) bool {
 	for {
 		i := bytes.Index(data, name)

@@ -1,0 +1,270 @@
+package openaiwire
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/sovereign-gateway/sovereign/internal/llm"
+)
+
+// decodeUsageChunk decodes the last chunk of a stream with include_usage, the one chunk of
+// every stream that the gateway must read: no choices, only the usage. It walks the payload's
+// top level and hands only the usage object to encoding/json, where a full json.Unmarshal of
+// the chunk was the most expensive step of relaying a stream.
+//
+// It fills c exactly as decodeChunk would, or reports false and leaves c alone: it takes only
+// what it can decode with the same result. Anything else goes to the full decoder: choices
+// that are not an empty array, a member spelled in another case than the known ones
+// (encoding/json would take it), a known member given twice, an unknown member whose value is
+// not a string, or a value of the wrong type.
+func decodeUsageChunk(c *llm.Chunk, data []byte) bool {
+	var (
+		id, model, tier, fingerprint string
+		hasFingerprint               bool
+		created                      int64
+		usage                        *Usage
+		seen                         uint8
+	)
+	const (
+		seenID = 1 << iota
+		seenModel
+		seenTier
+		seenFingerprint
+		seenCreated
+		seenChoices
+		seenUsage
+		seenObject
+	)
+	once := func(bit uint8) bool {
+		if seen&bit != 0 {
+			return false // encoding/json merges or overwrites; leave that to it
+		}
+		seen |= bit
+		return true
+	}
+	ok := walkObject(data, func(key, value []byte) bool {
+		switch string(key) {
+		case "id":
+			return once(seenID) && jsonString(value, &id)
+		case "model":
+			return once(seenModel) && jsonString(value, &model)
+		case "service_tier":
+			return once(seenTier) && jsonString(value, &tier)
+		case "object":
+			var s string
+			return once(seenObject) && jsonString(value, &s)
+		case "system_fingerprint":
+			if !once(seenFingerprint) {
+				return false
+			}
+			if string(value) == "null" {
+				return true
+			}
+			hasFingerprint = true
+			return jsonString(value, &fingerprint)
+		case "created":
+			if !once(seenCreated) {
+				return false
+			}
+			if string(value) == "null" {
+				return true
+			}
+			n, ok := jsonInt(value)
+			created = n
+			return ok
+		case "choices":
+			return once(seenChoices) && emptyArray(value)
+		case "usage":
+			if !once(seenUsage) || string(value) == "null" {
+				return false // a chunk with usage null is no usage chunk
+			}
+			var u Usage
+			if value[0] != '{' || json.Unmarshal(value, &u) != nil {
+				return false
+			}
+			usage = &u
+			return true
+		}
+		for _, k := range []string{"id", "model", "service_tier", "object", "system_fingerprint", "created", "choices", "usage"} {
+			if bytes.EqualFold(key, []byte(k)) {
+				return false
+			}
+		}
+		var s string
+		return jsonString(value, &s) // an unknown member, such as "obfuscation"
+	})
+	if !ok || usage == nil {
+		return false
+	}
+	c.ID, c.Model, c.Created, c.ServiceTier = id, model, created, tier
+	c.SystemFingerprint = ""
+	if hasFingerprint {
+		c.SystemFingerprint = fingerprint
+	}
+	c.Usage = usageToCanonical(usage)
+	c.Choices = []llm.ChunkChoice{}
+	return true
+}
+
+// walkObject calls fn with each member of the JSON object data, its key as written between
+// the quotes and its value's bytes, in order. It returns false when data is not one object
+// that it can walk (a syntax error, a key with an escape, trailing bytes) or when fn returns
+// false. Values are delimited, not checked: fn decodes the ones it takes.
+func walkObject(data []byte, fn func(key, value []byte) bool) bool {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return false
+	}
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == '}' {
+		return skipSpace(data, i+1) == len(data)
+	}
+	for {
+		if i >= len(data) || data[i] != '"' {
+			return false
+		}
+		end := stringEnd(data, i)
+		if end < 0 {
+			return false
+		}
+		key := data[i+1 : end-1]
+		for _, b := range key {
+			if b < 0x20 || b == '\\' {
+				return false // a key with an escape, or one encoding/json refuses
+			}
+		}
+		i = skipSpace(data, end)
+		if i >= len(data) || data[i] != ':' {
+			return false
+		}
+		i = skipSpace(data, i+1)
+		vend := valueEnd(data, i)
+		if vend < 0 || !fn(key, data[i:vend]) {
+			return false
+		}
+		i = skipSpace(data, vend)
+		if i >= len(data) {
+			return false
+		}
+		switch data[i] {
+		case ',':
+			i = skipSpace(data, i+1)
+		case '}':
+			return skipSpace(data, i+1) == len(data)
+		default:
+			return false
+		}
+	}
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index just past the JSON string that starts at data[i] (a quote), or
+// -1 when it does not end.
+func stringEnd(data []byte, i int) int {
+	for j := i + 1; j < len(data); j++ {
+		switch data[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return -1
+}
+
+// valueEnd returns the index just past the JSON value that starts at data[i], by its
+// delimiters alone, or -1.
+func valueEnd(data []byte, i int) int {
+	if i >= len(data) {
+		return -1
+	}
+	switch data[i] {
+	case '"':
+		return stringEnd(data, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(data); j++ {
+			switch data[j] {
+			case '"':
+				end := stringEnd(data, j)
+				if end < 0 {
+					return -1
+				}
+				j = end - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return -1
+	default:
+		j := i
+		for j < len(data) && bytes.IndexByte([]byte(",}] \t\r\n"), data[j]) < 0 {
+			j++
+		}
+		if j == i {
+			return -1
+		}
+		return j
+	}
+}
+
+// jsonString decodes a JSON string value into s, or null (s unchanged), with encoding/json's
+// result; it reports false for any other value.
+func jsonString(value []byte, s *string) bool {
+	if string(value) == "null" {
+		return true
+	}
+	if len(value) < 2 || value[0] != '"' || value[len(value)-1] != '"' {
+		return false
+	}
+	inner := value[1 : len(value)-1]
+	plain := utf8.Valid(inner)
+	for _, b := range inner {
+		if b < 0x20 || b == '\\' || b == '"' {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		*s = string(inner)
+		return true
+	}
+	return json.Unmarshal(value, s) == nil
+}
+
+// jsonInt decodes a JSON number that encoding/json takes for an int64: an integer, without a
+// fraction or an exponent.
+func jsonInt(value []byte) (int64, bool) {
+	digits := value
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || (digits[0] == '0' && len(digits) > 1) {
+		return 0, false
+	}
+	for _, b := range digits {
+		if b < '0' || b > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseInt(string(value), 10, 64)
+	return n, err == nil
+}
+
+// emptyArray reports whether value is [] (with any white space inside).
+func emptyArray(value []byte) bool {
+	return len(value) >= 2 && value[0] == '[' && value[len(value)-1] == ']' && skipSpace(value, 1) == len(value)-1
+}
