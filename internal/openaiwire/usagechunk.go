@@ -10,15 +10,15 @@ import (
 )
 
 // decodeUsageChunk decodes the last chunk of a stream with include_usage, the one chunk of
-// every stream that the gateway must read: no choices, only the usage. It walks the payload's
-// top level and hands only the usage object to encoding/json, where a full json.Unmarshal of
-// the chunk was the most expensive step of relaying a stream.
+// every stream that the gateway must read: no choices, only the usage. It walks the payload
+// and its usage object by hand, where a full json.Unmarshal of the chunk was the most expensive
+// step of relaying a stream (on the stream's fresh goroutine, encoding/json's recursion also
+// made the runtime grow and copy the goroutine's stack).
 //
 // It fills c exactly as decodeChunk would, or reports false and leaves c alone: it takes only
 // what it can decode with the same result. Anything else goes to the full decoder: choices
 // that are not an empty array, a member spelled in another case than the known ones
-// (encoding/json would take it), a known member given twice, an unknown member whose value is
-// not a string, or a value of the wrong type.
+// (encoding/json would take it), a known member given twice, or a value of the wrong type.
 func decodeUsageChunk(c *llm.Chunk, data []byte) bool {
 	var (
 		id, model, tier, fingerprint string
@@ -80,20 +80,16 @@ func decodeUsageChunk(c *llm.Chunk, data []byte) bool {
 			if !once(seenUsage) || string(value) == "null" {
 				return false // a chunk with usage null is no usage chunk
 			}
-			var u Usage
-			if value[0] != '{' || json.Unmarshal(value, &u) != nil {
-				return false
-			}
-			usage = &u
-			return true
+			u, ok := decodeUsage(value)
+			usage = u
+			return ok
 		}
 		for _, k := range []string{"id", "model", "service_tier", "object", "system_fingerprint", "created", "choices", "usage"} {
 			if bytes.EqualFold(key, []byte(k)) {
 				return false
 			}
 		}
-		var s string
-		return jsonString(value, &s) // an unknown member, such as "obfuscation"
+		return validValue(value) // an unknown member, such as "obfuscation"
 	})
 	if !ok || usage == nil {
 		return false
@@ -267,4 +263,151 @@ func jsonInt(value []byte) (int64, bool) {
 // emptyArray reports whether value is [] (with any white space inside).
 func emptyArray(value []byte) bool {
 	return len(value) >= 2 && value[0] == '[' && value[len(value)-1] == ']' && skipSpace(value, 1) == len(value)-1
+}
+
+// decodeUsage decodes a usage object as json.Unmarshal into Usage would, or reports false
+// when it cannot be sure to (see decodeUsageChunk).
+func decodeUsage(value []byte) (*Usage, bool) {
+	if len(value) == 0 || value[0] != '{' {
+		return nil, false
+	}
+	u := &Usage{}
+	var seen uint8
+	once := func(bit uint8) bool {
+		if seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		return true
+	}
+	ok := walkObject(value, func(key, v []byte) bool {
+		switch string(key) {
+		case "prompt_tokens":
+			return once(1) && jsonIntField(v, &u.PromptTokens)
+		case "completion_tokens":
+			return once(2) && jsonIntField(v, &u.CompletionTokens)
+		case "total_tokens":
+			return once(4) && jsonIntField(v, &u.TotalTokens)
+		case "prompt_tokens_details":
+			if !once(8) {
+				return false
+			}
+			if string(v) == "null" {
+				return true
+			}
+			d := &PromptTokensDetails{}
+			u.PromptTokensDetails = d
+			return detailObject(v, "cached_tokens", &d.CachedTokens)
+		case "completion_tokens_details":
+			if !once(16) {
+				return false
+			}
+			if string(v) == "null" {
+				return true
+			}
+			d := &CompletionTokensDetails{}
+			u.CompletionTokensDetails = d
+			return detailObject(v, "reasoning_tokens", &d.ReasoningTokens)
+		}
+		for _, k := range []string{"prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details", "completion_tokens_details"} {
+			if bytes.EqualFold(key, []byte(k)) {
+				return false
+			}
+		}
+		return validValue(v)
+	})
+	return u, ok
+}
+
+// detailObject decodes a tokens-details object that has one member the gateway reads.
+func detailObject(value []byte, name string, n *int) bool {
+	if len(value) == 0 || value[0] != '{' {
+		return false
+	}
+	seen := false
+	return walkObject(value, func(key, v []byte) bool {
+		if string(key) == name {
+			if seen {
+				return false
+			}
+			seen = true
+			return jsonIntField(v, n)
+		}
+		if bytes.EqualFold(key, []byte(name)) {
+			return false
+		}
+		return validValue(v)
+	})
+}
+
+// jsonIntField decodes a JSON integer into an int field, or null (n unchanged).
+func jsonIntField(value []byte, n *int) bool {
+	if string(value) == "null" {
+		return true
+	}
+	v, ok := jsonInt(value)
+	if !ok || int64(int(v)) != v {
+		return false
+	}
+	*n = int(v)
+	return true
+}
+
+// validValue reports whether value is one valid JSON value, as the full decoder's check of a
+// member it skips would find it.
+func validValue(value []byte) bool {
+	if len(value) == 0 {
+		return false
+	}
+	switch value[0] {
+	case '"':
+		var s string
+		return jsonString(value, &s)
+	case '{', '[':
+		return json.Valid(value)
+	case 't':
+		return string(value) == "true"
+	case 'f':
+		return string(value) == "false"
+	case 'n':
+		return string(value) == "null"
+	}
+	return jsonNumber(value)
+}
+
+// jsonNumber reports whether value is a number by JSON's grammar.
+func jsonNumber(value []byte) bool {
+	i := 0
+	if i < len(value) && value[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		start := i
+		for i < len(value) && value[i] >= '0' && value[i] <= '9' {
+			i++
+		}
+		return i - start
+	}
+	switch {
+	case i < len(value) && value[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < len(value) && value[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(value) && (value[i] == 'e' || value[i] == 'E') {
+		i++
+		if i < len(value) && (value[i] == '+' || value[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(value)
 }
