@@ -37,3 +37,29 @@ func BenchmarkNewChunk(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkDecodeChatRequest measures decoding the load benchmark's recorded request, and a
+// longer conversation with tools.
+func BenchmarkDecodeChatRequest(b *testing.B) {
+	small, err := os.ReadFile("../../bench/gatewaybench/testdata/plain_raw.request.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	tools, err := os.ReadFile("testdata/openai-chat/tool_call_followup.request.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		body []byte
+	}{{"recorded", small}, {"tools", tools}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := DecodeChatRequest(c.body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

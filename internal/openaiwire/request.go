@@ -8,6 +8,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/sovereign-gateway/sovereign/internal/llm"
@@ -36,17 +37,69 @@ func DecodeChatRequest(body []byte) (*llm.Request, error) {
 			if w.Extra == nil {
 				w.Extra = make(map[string]json.RawMessage)
 			}
-			w.Extra[k] = v
+			w.Extra[k] = bytes.Clone(v)
 			continue
 		}
 		if isNull(v) {
 			continue
 		}
-		if err := decodeField(k, v, fieldPtr(&w, k)); err != nil {
+		dst := fieldPtr(&w, k)
+		if decodeScalar(v, dst) {
+			continue
+		}
+		if err := decodeField(k, v, dst); err != nil {
 			return nil, err
 		}
 	}
 	return w.toCanonical()
+}
+
+// decodeScalar decodes a string, boolean or number field without encoding/json, with its
+// result, and reports whether it did; anything else (and every mistake, which decodeField
+// explains) is left to decodeField.
+func decodeScalar(v []byte, dst any) bool {
+	switch p := dst.(type) {
+	case *string:
+		return jsonString(v, p)
+	case *bool:
+		switch string(v) {
+		case "true":
+			*p = true
+			return true
+		case "false":
+			*p = false
+			return true
+		}
+	case **bool:
+		switch string(v) {
+		case "true", "false":
+			b := string(v) == "true"
+			*p = &b
+			return true
+		}
+	case **int:
+		var n int
+		if jsonIntField(v, &n) {
+			*p = &n
+			return true
+		}
+	case **int64:
+		if n, ok := jsonInt(v); ok {
+			*p = &n
+			return true
+		}
+	case **float64:
+		if !jsonNumber(v) {
+			return false
+		}
+		f, err := strconv.ParseFloat(string(v), 64)
+		if err != nil {
+			return false
+		}
+		*p = &f
+		return true
+	}
+	return false
 }
 
 func fieldPtr(w *ChatRequest, k string) any {
@@ -99,8 +152,8 @@ func fieldPtr(w *ChatRequest, k string) any {
 	panic("openaiwire: no field for known key " + k)
 }
 
-// DecodeObject splits a request body, which must be a JSON object, into its top-level fields.
-// Its errors are 400 *llm.Error values for the client (invalid_json, invalid_type). The
+// DecodeObject splits a request body, which must be a JSON object, into its top-level fields,
+// whose values share body's bytes (copy one that must outlive a change to body). Its errors are 400 *llm.Error values for the client (invalid_json, invalid_type). The
 // Responses decoder shares it.
 func DecodeObject(body []byte) (map[string]json.RawMessage, error) { return decodeObject(body) }
 
@@ -110,7 +163,7 @@ func DecodeField(param string, raw json.RawMessage, dst any) error {
 	return decodeField(param, raw, dst)
 }
 
-// decodeObject splits a JSON object into its top-level fields.
+// decodeObject splits a JSON object into its top-level fields. The values share body's bytes.
 func decodeObject(body []byte) (map[string]json.RawMessage, error) {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
@@ -122,7 +175,19 @@ func decodeObject(body []byte) (map[string]json.RawMessage, error) {
 		}
 		return nil, llm.InvalidRequest(llm.CodeInvalidType, "", "request body must be a JSON object")
 	}
-	var fields map[string]json.RawMessage
+	if !json.Valid(body) {
+		return nil, syntaxError(json.Unmarshal(body, new(any)))
+	}
+	// Splitting the checked object by hand costs a fraction of decoding it into the map; a
+	// key with an escape is left to encoding/json. Later members win, as there.
+	fields := make(map[string]json.RawMessage, 8)
+	if walkObject(body, func(k, v []byte) bool {
+		fields[string(k)] = v
+		return true
+	}) {
+		return fields, nil
+	}
+	clear(fields)
 	if err := json.Unmarshal(body, &fields); err != nil {
 		return nil, syntaxError(err)
 	}

@@ -106,8 +106,8 @@ func decodeUsageChunk(c *llm.Chunk, data []byte) bool {
 
 // walkObject calls fn with each member of the JSON object data, its key as written between
 // the quotes and its value's bytes, in order. It returns false when data is not one object
-// that it can walk (a syntax error, a key with an escape, trailing bytes) or when fn returns
-// false. Values are delimited, not checked: fn decodes the ones it takes.
+// that it can walk (a syntax error, a key with an escape or not in UTF-8, trailing bytes) or
+// when fn returns false. Values are delimited, not checked: fn decodes the ones it takes.
 func walkObject(data []byte, fn func(key, value []byte) bool) bool {
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
@@ -130,6 +130,9 @@ func walkObject(data []byte, fn func(key, value []byte) bool) bool {
 			if b < 0x20 || b == '\\' {
 				return false // a key with an escape, or one encoding/json refuses
 			}
+		}
+		if !utf8.Valid(key) {
+			return false // encoding/json would replace the bad bytes
 		}
 		i = skipSpace(data, end)
 		if i >= len(data) || data[i] != ':' {
