@@ -28,6 +28,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -97,6 +98,27 @@ type Table struct {
 	providers map[string]bool
 	rows      []string // keys of the primary entries, in file order then overrides, for FormatTable
 	localRate float64
+	memo      *lookupMemo // Lookup's answers; a table does not change once built
+}
+
+// lookupMemo remembers Lookup's answers: every request is priced twice (its model and the
+// reference), and the search through an id's normalised forms costs more than the rest of the
+// bill. It stops growing at maxMemo entries, so that arbitrary model names cannot fill memory.
+type lookupMemo struct {
+	m sync.Map // lookupKey → memoEntry
+	n atomic.Int64
+}
+
+const maxMemo = 4096
+
+type lookupKey struct {
+	provider, model string
+	local           bool
+}
+
+type memoEntry struct {
+	price Price
+	ok    bool
 }
 
 type entry struct {
@@ -165,7 +187,7 @@ func Parse(data []byte) (*Table, error) {
 	if _, err := time.Parse(time.DateOnly, f.Date); err != nil {
 		return nil, fmt.Errorf("price table: date %q: want YYYY-MM-DD", f.Date)
 	}
-	t := &Table{Date: f.Date, entries: map[string]*entry{}, byModel: map[string][]string{}, providers: map[string]bool{}}
+	t := &Table{Date: f.Date, entries: map[string]*entry{}, byModel: map[string][]string{}, providers: map[string]bool{}, memo: &lookupMemo{}}
 	for i, fe := range f.Prices {
 		e, err := fe.entry()
 		if err != nil {
@@ -270,6 +292,7 @@ func (t *Table) clone() *Table {
 		providers: make(map[string]bool, len(t.providers)),
 		rows:      append([]string(nil), t.rows...),
 		localRate: t.localRate,
+		memo:      &lookupMemo{},
 	}
 	for k, v := range t.entries {
 		c.entries[k] = v
@@ -405,6 +428,24 @@ func (t *Table) LocalRate() float64 { return t.localRate }
 // Provider names are case-insensitive and a few aliases are understood: "google" for
 // "gemini", "mistralai" for "mistral", "x-ai" and "grok" for "xai".
 func (t *Table) Lookup(provider, model string, local bool) (Price, bool) {
+	if t.memo == nil {
+		return t.lookup(provider, model, local)
+	}
+	k := lookupKey{provider, model, local}
+	if e, ok := t.memo.m.Load(k); ok {
+		e := e.(memoEntry)
+		return e.price.clone(), e.ok
+	}
+	p, ok := t.lookup(provider, model, local)
+	if t.memo.n.Load() < maxMemo {
+		if _, loaded := t.memo.m.LoadOrStore(k, memoEntry{p.clone(), ok}); !loaded {
+			t.memo.n.Add(1)
+		}
+	}
+	return p, ok
+}
+
+func (t *Table) lookup(provider, model string, local bool) (Price, bool) {
 	prov := canonicalProvider(provider)
 	m := strings.ToLower(strings.TrimSpace(model))
 	if prov != "" {
