@@ -148,6 +148,9 @@ func (x *Exchange) chunk(c *llm.Chunk) {
 		return
 	}
 	if x.usage == nil {
+		if x.held == nil {
+			x.held = make([]*llm.Chunk, 0, 32) // most answers' chunks, in one allocation
+		}
 		x.held = append(x.held, c)
 	}
 }
