@@ -25,7 +25,7 @@ func decodeUsageChunk(c *llm.Chunk, data []byte) bool {
 		hasFingerprint               bool
 		created                      int64
 		usage                        *Usage
-		seen                         uint8
+		seen                         seenSet
 	)
 	const (
 		seenID = 1 << iota
@@ -37,13 +37,7 @@ func decodeUsageChunk(c *llm.Chunk, data []byte) bool {
 		seenUsage
 		seenObject
 	)
-	once := func(bit uint8) bool {
-		if seen&bit != 0 {
-			return false // encoding/json merges or overwrites; leave that to it
-		}
-		seen |= bit
-		return true
-	}
+	once := seen.first
 	ok := walkObject(data, func(key, value []byte) bool {
 		switch string(key) {
 		case "id":
@@ -84,10 +78,8 @@ func decodeUsageChunk(c *llm.Chunk, data []byte) bool {
 			usage = u
 			return ok
 		}
-		for _, k := range []string{"id", "model", "service_tier", "object", "system_fingerprint", "created", "choices", "usage"} {
-			if bytes.EqualFold(key, []byte(k)) {
-				return false
-			}
+		if foldsTo(key, "id", "model", "service_tier", "object", "system_fingerprint", "created", "choices", "usage") {
+			return false
 		}
 		return validValue(value) // an unknown member, such as "obfuscation"
 	})
@@ -275,14 +267,8 @@ func decodeUsage(value []byte) (*Usage, bool) {
 		return nil, false
 	}
 	u := &Usage{}
-	var seen uint8
-	once := func(bit uint8) bool {
-		if seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		return true
-	}
+	var seen seenSet
+	once := seen.first
 	ok := walkObject(value, func(key, v []byte) bool {
 		switch string(key) {
 		case "prompt_tokens":
@@ -292,55 +278,65 @@ func decodeUsage(value []byte) (*Usage, bool) {
 		case "total_tokens":
 			return once(4) && jsonIntField(v, &u.TotalTokens)
 		case "prompt_tokens_details":
-			if !once(8) {
-				return false
-			}
-			if string(v) == "null" {
-				return true
-			}
-			d := &PromptTokensDetails{}
-			u.PromptTokensDetails = d
-			return detailObject(v, "cached_tokens", &d.CachedTokens)
+			return once(8) && detailObject(v, "cached_tokens", func(n int) {
+				u.PromptTokensDetails = &PromptTokensDetails{CachedTokens: n}
+			})
 		case "completion_tokens_details":
-			if !once(16) {
-				return false
-			}
-			if string(v) == "null" {
-				return true
-			}
-			d := &CompletionTokensDetails{}
-			u.CompletionTokensDetails = d
-			return detailObject(v, "reasoning_tokens", &d.ReasoningTokens)
+			return once(16) && detailObject(v, "reasoning_tokens", func(n int) {
+				u.CompletionTokensDetails = &CompletionTokensDetails{ReasoningTokens: n}
+			})
 		}
-		for _, k := range []string{"prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details", "completion_tokens_details"} {
-			if bytes.EqualFold(key, []byte(k)) {
-				return false
-			}
+		if foldsTo(key, "prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details", "completion_tokens_details") {
+			return false
 		}
 		return validValue(v)
 	})
 	return u, ok
 }
 
-// detailObject decodes a tokens-details object that has one member the gateway reads.
-func detailObject(value []byte, name string, n *int) bool {
+// detailObject decodes a tokens-details object that has one member the gateway reads, and
+// calls set with that member's value (0 when absent); for null it calls nothing.
+func detailObject(value []byte, name string, set func(int)) bool {
+	if string(value) == "null" {
+		return true
+	}
 	if len(value) == 0 || value[0] != '{' {
 		return false
 	}
-	seen := false
-	return walkObject(value, func(key, v []byte) bool {
+	var seen seenSet
+	n := 0
+	ok := walkObject(value, func(key, v []byte) bool {
 		if string(key) == name {
-			if seen {
-				return false
-			}
-			seen = true
-			return jsonIntField(v, n)
+			return seen.first(1) && jsonIntField(v, &n)
 		}
-		if bytes.EqualFold(key, []byte(name)) {
-			return false
-		}
-		return validValue(v)
+		return !foldsTo(key, name) && validValue(v)
 	})
+	set(n)
+	return ok
+}
+
+// seenSet records which known members an object has had: encoding/json merges or overwrites a
+// member given twice, which the quick decoders leave to it.
+type seenSet uint16
+
+// first reports whether bit was not yet set, and sets it.
+func (s *seenSet) first(bit uint16) bool {
+	if *s&seenSet(bit) != 0 {
+		return false
+	}
+	*s |= seenSet(bit)
+	return true
+}
+
+// foldsTo reports whether key is one of names in another case, which encoding/json would take
+// for it.
+func foldsTo(key []byte, names ...string) bool {
+	for _, n := range names {
+		if bytes.EqualFold(key, []byte(n)) {
+			return true
+		}
+	}
+	return false
 }
 
 // jsonIntField decodes a JSON integer into an int field, or null (n unchanged).
