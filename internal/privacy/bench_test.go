@@ -14,14 +14,12 @@ func loadPrompt(b testing.TB) string {
 	return string(p)
 }
 
-// BenchmarkScan measures throughput on typical prompt text (64 KiB of it).
-func BenchmarkScan(b *testing.B) {
-	s, err := New(Options{})
+// benchScan scans text b.N times with a scanner built from opts.
+func benchScan(b *testing.B, opts Options, text string) {
+	s, err := New(opts)
 	if err != nil {
 		b.Fatal(err)
 	}
-	p := loadPrompt(b)
-	text := strings.Repeat(p+"\n", 64<<10/len(p)+1)[:64<<10]
 	b.SetBytes(int64(len(text)))
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -30,33 +28,19 @@ func BenchmarkScan(b *testing.B) {
 	}
 }
 
-// BenchmarkScanPrompt4K measures the latency of scanning one typical 4 KB prompt.
-func BenchmarkScanPrompt4K(b *testing.B) {
-	s, err := New(Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+// text64K is typical prompt text repeated to 64 KiB.
+func text64K(b *testing.B) string {
 	p := loadPrompt(b)
-	b.SetBytes(int64(len(p)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		s.Scan(p)
-	}
+	return strings.Repeat(p+"\n", 64<<10/len(p)+1)[:64<<10]
 }
+
+// BenchmarkScan measures throughput on typical prompt text (64 KiB of it).
+func BenchmarkScan(b *testing.B) { benchScan(b, Options{}, text64K(b)) }
+
+// BenchmarkScanPrompt4K measures the latency of scanning one typical 4 KB prompt.
+func BenchmarkScanPrompt4K(b *testing.B) { benchScan(b, Options{}, loadPrompt(b)) }
 
 // BenchmarkScanSecretsOnly measures the secret rules alone.
 func BenchmarkScanSecretsOnly(b *testing.B) {
-	s, err := New(Options{Categories: []Category{CategorySecret}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	p := loadPrompt(b)
-	text := strings.Repeat(p+"\n", 64<<10/len(p)+1)[:64<<10]
-	b.SetBytes(int64(len(text)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		s.Scan(text)
-	}
+	benchScan(b, Options{Categories: []Category{CategorySecret}}, text64K(b))
 }

@@ -3,35 +3,21 @@ package openai
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sovereign-gateway/sovereign/internal/api/exchange"
 	"github.com/sovereign-gateway/sovereign/internal/ledger"
+	"github.com/sovereign-gateway/sovereign/internal/ledger/ledgertest"
 	"github.com/sovereign-gateway/sovereign/internal/ledger/sqlite"
 	"github.com/sovereign-gateway/sovereign/internal/llm"
 	"github.com/sovereign-gateway/sovereign/internal/pricing"
 )
-
-// brokenStore fails every write while broken is set.
-type brokenStore struct {
-	ledger.Store
-	broken atomic.Bool
-}
-
-func (s *brokenStore) Insert(ctx context.Context, recs []ledger.Record) error {
-	if s.broken.Load() {
-		return errors.New("disk I/O error (injected)")
-	}
-	return s.Store.Insert(ctx, recs)
-}
 
 // answeringProvider answers every plain request with "ok".
 type answeringProvider struct{ scriptedProvider }
@@ -62,8 +48,8 @@ func TestStrictLedgerWithholdsAnswer(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer inner.Close()
-			store := &brokenStore{Store: inner}
-			store.broken.Store(true)
+			store := &ledgertest.BreakableStore{Store: inner}
+			store.Broken.Store(true)
 			w := ledger.NewWriter(store, ledger.WriterOptions{Durability: ledger.DurabilityStrict, RetryMin: time.Millisecond, RetryMax: 5 * time.Millisecond})
 
 			h := streamHandler(newScriptedStream(t, 3, nil))
@@ -93,7 +79,7 @@ func TestStrictLedgerWithholdsAnswer(t *testing.T) {
 				}
 			}
 
-			store.broken.Store(false)
+			store.Broken.Store(false)
 			if err := w.Close(context.Background()); err != nil {
 				t.Fatal(err)
 			}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,7 +13,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +22,7 @@ import (
 	"github.com/sovereign-gateway/sovereign/internal/catalog"
 	"github.com/sovereign-gateway/sovereign/internal/dispatch"
 	"github.com/sovereign-gateway/sovereign/internal/ledger"
+	"github.com/sovereign-gateway/sovereign/internal/ledger/ledgertest"
 	"github.com/sovereign-gateway/sovereign/internal/ledger/sqlite"
 	"github.com/sovereign-gateway/sovereign/internal/pricing"
 	"github.com/sovereign-gateway/sovereign/internal/provider"
@@ -262,19 +261,6 @@ func TestStreamStoresBeforeTheEnd(t *testing.T) {
 	}
 }
 
-// failingLedger fails every ledger write while broken is set.
-type failingLedger struct {
-	ledger.Store
-	broken atomic.Bool
-}
-
-func (s *failingLedger) Insert(ctx context.Context, recs []ledger.Record) error {
-	if s.broken.Load() {
-		return errors.New("disk I/O error (injected)")
-	}
-	return s.Store.Insert(ctx, recs)
-}
-
 // An answer withheld because its ledger record could not be committed (strict durability) is
 // not left in the store, where previous_response_id would find it.
 func TestWithheldAnswerIsNotStored(t *testing.T) {
@@ -285,8 +271,8 @@ func TestWithheldAnswerIsNotStored(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	led := &failingLedger{Store: store}
-	led.broken.Store(true)
+	led := &ledgertest.BreakableStore{Store: store}
+	led.Broken.Store(true)
 	w := ledger.NewWriter(led, ledger.WriterOptions{Durability: ledger.DurabilityStrict, RetryMin: time.Millisecond, RetryMax: 5 * time.Millisecond})
 	cat := catalog.New(catalog.Options{})
 	cat.Put(&catalog.Entry{Name: "fake", Kind: "openai", Reachable: true, Provider: openaicompat.New(openaicompat.Options{Name: "fake", BaseURL: u.URL}),
@@ -302,7 +288,7 @@ func TestWithheldAnswerIsNotStored(t *testing.T) {
 	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), exchange.CodeLedgerUnavailable) {
 		t.Fatalf("answer %d %s, want 503 %s", rec.Code, rec.Body, exchange.CodeLedgerUnavailable)
 	}
-	led.broken.Store(false)
+	led.Broken.Store(false)
 	if err := w.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
